@@ -1,0 +1,283 @@
+"""The round document (ROUND_DOCUMENT.md): parsed, validated, frozen.
+
+`parse_round_document(data)` takes the decoded JSON/YAML (plain dicts and lists) and returns a
+`RoundDocument`, or raises `DocumentError` listing every problem by path
+(`bids[3].pack_price: must be a positive decimal`).  Reading files is the caller's business.
+"""
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
+
+from solver.errors import DocumentError, errors_from_pydantic
+from solver.rules import CreditLevel, QualityTier, RatioTableName, RuleSet, build_rules
+from solver.units import UnitError, fill_unit_family, strength_unit_family
+
+
+def _positive_decimal(value: Any) -> Decimal:
+    """Money and prices: decimal strings, numbers accepted; zero, negatives, NaN refused."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError("must be a positive decimal (a string such as \"9.80\" or a number)")
+    try:
+        # a float goes through its shortest repr, so 9.8 stays 9.8 and not 9.800000000000000710
+        number = Decimal(repr(value) if isinstance(value, float) else value)
+    except InvalidOperation:
+        raise ValueError(f"must be a positive decimal, got {value!r}") from None
+    if not number.is_finite() or number <= 0:
+        raise ValueError(f"must be a positive decimal, got {value!r}")
+    return number
+
+
+PositiveDecimal = Annotated[Decimal, BeforeValidator(_positive_decimal)]
+Volume = Annotated[StrictInt, Field(ge=0)]
+Identifier = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RoundInfo(_Frozen):
+    id: Identifier
+    name: str = ""
+    agreement_start: date | None = None
+
+
+class RulesSpec(_Frozen):
+    profile: str = "batch7"
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class Representative(_Frozen):
+    """代表品: the representative specification that prices are converted to."""
+
+    strength: PositiveDecimal
+    strength_unit: str
+    dosage_form: str
+    fill_volume: PositiveDecimal | None = None
+    fill_unit: str | None = None
+
+    @field_validator("strength_unit")
+    @classmethod
+    def _unit(cls, v: str) -> str:
+        strength_unit_family(v)
+        return v
+
+
+class Group(_Frozen):
+    """分组: the unit of competition."""
+
+    id: Identifier
+    generic_names: Annotated[tuple[str, ...], Field(min_length=1)]
+    form_family: str
+    representative: Representative
+    ceiling: PositiveDecimal
+    pre_vbp_unit_price: PositiveDecimal
+    ratio_table: RatioTableName = "standard"
+    eligible_quality: tuple[QualityTier, ...] | None = None
+
+
+class Institution(_Frozen):
+    id: Identifier
+    name: str = ""
+    region: Identifier
+
+
+class Demand(_Frozen):
+    institution: Identifier
+    group: Identifier
+    reported: Volume
+    last_year_usage: Volume
+    preferred_enterprise: Identifier | None = None
+    accepted_below_floor: StrictBool = False
+
+
+class Enterprise(_Frozen):
+    id: Identifier
+    name: str = ""
+    credit_level: CreditLevel | None = None
+
+
+class Product(_Frozen):
+    strength: PositiveDecimal
+    strength_unit: str
+    units_per_pack: Annotated[StrictInt, Field(ge=1)]
+    dosage_form: str
+    quality: QualityTier
+    fill_volume: PositiveDecimal | None = None
+    fill_unit: str | None = None
+
+    @field_validator("strength_unit")
+    @classmethod
+    def _unit(cls, v: str) -> str:
+        strength_unit_family(v)
+        return v
+
+
+class Bid(_Frozen):
+    enterprise: Identifier
+    group: Identifier
+    product: Product
+    pack_price: PositiveDecimal
+    capacity: Volume
+    submitted_at: datetime
+    accept_revival: StrictBool = False
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("must carry a UTC offset, e.g. 2026-12-01T10:00:00+08:00")
+        return v
+
+
+class RoundDocument(_Frozen):
+    round: RoundInfo
+    rules: RulesSpec = Field(default_factory=RulesSpec)
+    groups: tuple[Group, ...]
+    institutions: tuple[Institution, ...]
+    demands: tuple[Demand, ...] = ()
+    enterprises: tuple[Enterprise, ...] = ()
+    bids: tuple[Bid, ...] = ()
+
+
+class Round(BaseModel):
+    """A validated document together with the rule set it resolves to."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    document: RoundDocument
+    rules: RuleSet
+
+
+def parse_round_document(
+    data: Any,
+    *,
+    profile: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Round:
+    """Validate a decoded round document.  `profile`/`overrides` replace or extend its rules
+    (the command line's `--rules` and `--set`)."""
+    if not isinstance(data, dict):
+        raise DocumentError([("(document)", "a round document is an object with round, groups, …")])
+    try:
+        doc = RoundDocument.model_validate(data)
+    except ValidationError as exc:
+        raise DocumentError(errors_from_pydantic(exc)) from None
+    rules = build_rules(profile or doc.rules.profile, {**doc.rules.overrides, **(overrides or {})})
+    problems = _cross_check(doc, rules)
+    if problems:
+        raise DocumentError(problems)
+    return Round(document=doc, rules=rules)
+
+
+def _duplicates(items: tuple[Any, ...], key: str, path: str) -> list[tuple[str, str]]:
+    seen: dict[str, int] = {}
+    problems = []
+    for i, item in enumerate(items):
+        value = getattr(item, key)
+        if value in seen:
+            problems.append((f"{path}[{i}].{key}", f"duplicate id {value!r} (first at {path}[{seen[value]}])"))
+        else:
+            seen[value] = i
+    return problems
+
+
+def _cross_check(doc: RoundDocument, rules: RuleSet) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    problems += _duplicates(doc.groups, "id", "groups")
+    problems += _duplicates(doc.institutions, "id", "institutions")
+    problems += _duplicates(doc.enterprises, "id", "enterprises")
+    groups = {g.id: g for g in doc.groups}
+    institutions = {i.id for i in doc.institutions}
+    enterprises = {e.id for e in doc.enterprises}
+
+    # SPEC §2: at most `max_groups_per_generic` groups per generic name.
+    by_generic: dict[str, list[str]] = defaultdict(list)
+    for g in doc.groups:
+        for name in dict.fromkeys(g.generic_names):
+            by_generic[name].append(g.id)
+    for name, ids in by_generic.items():
+        if len(ids) > rules.max_groups_per_generic:
+            problems.append(
+                (
+                    "groups",
+                    f"generic name {name!r} has {len(ids)} groups ({', '.join(ids)}); "
+                    f"at most {rules.max_groups_per_generic} allowed",
+                )
+            )
+
+    for i, g in enumerate(doc.groups):
+        rep = g.representative
+        if (rep.fill_volume is None) != (rep.fill_unit is None):
+            problems.append((f"groups[{i}].representative.fill_unit", "fill_volume and fill_unit go together"))
+        elif rep.fill_unit is not None:
+            try:
+                fill_unit_family(rep.fill_unit)
+            except UnitError as exc:
+                problems.append((f"groups[{i}].representative.fill_unit", str(exc)))
+
+    seen_demand: dict[tuple[str, str], int] = {}
+    for i, d in enumerate(doc.demands):
+        path = f"demands[{i}]"
+        if d.institution not in institutions:
+            problems.append((f"{path}.institution", f"unknown institution {d.institution!r}"))
+        if d.group not in groups:
+            problems.append((f"{path}.group", f"unknown group {d.group!r}"))
+        if d.preferred_enterprise is not None and d.preferred_enterprise not in enterprises:
+            problems.append((f"{path}.preferred_enterprise", f"unknown enterprise {d.preferred_enterprise!r}"))
+        for field in ("reported", "last_year_usage"):
+            if getattr(d, field) > rules.max_unit_volume:
+                problems.append((f"{path}.{field}", f"exceeds max_unit_volume {rules.max_unit_volume}"))
+        key = (d.institution, d.group)
+        if key in seen_demand:
+            problems.append((path, f"duplicate demand for institution {d.institution!r} in group {d.group!r} (first at demands[{seen_demand[key]}])"))
+        else:
+            seen_demand[key] = i
+
+    seen_bid: dict[tuple[str, str], int] = {}
+    for i, b in enumerate(doc.bids):
+        path = f"bids[{i}]"
+        if b.enterprise not in enterprises:
+            problems.append((f"{path}.enterprise", f"unknown enterprise {b.enterprise!r}"))
+        group = groups.get(b.group)
+        if group is None:
+            problems.append((f"{path}.group", f"unknown group {b.group!r}"))
+        key = (b.enterprise, b.group)
+        if key in seen_bid:
+            problems.append((path, f"enterprise {b.enterprise!r} has two bids in group {b.group!r} (first at bids[{seen_bid[key]}]); a document holds final bids only"))
+        else:
+            seen_bid[key] = i
+        if b.capacity > rules.max_unit_volume:
+            problems.append((f"{path}.capacity", f"exceeds max_unit_volume {rules.max_unit_volume}"))
+        if group is None:
+            continue
+        rep = group.representative
+        try:
+            if strength_unit_family(b.product.strength_unit) != strength_unit_family(rep.strength_unit):
+                problems.append((f"{path}.product.strength_unit", f"{b.product.strength_unit!r} cannot be compared with the representative's {rep.strength_unit!r}"))
+        except UnitError as exc:
+            problems.append((f"{path}.product.strength_unit", str(exc)))
+        if rep.fill_volume is not None:
+            if b.product.fill_volume is None or b.product.fill_unit is None:
+                problems.append((f"{path}.product.fill_volume", f"group {group.id!r} is a liquid: the bid must give fill_volume and fill_unit"))
+            else:
+                try:
+                    fill_unit_family(b.product.fill_unit)
+                except UnitError as exc:
+                    problems.append((f"{path}.product.fill_unit", str(exc)))
+        elif b.product.fill_volume is not None and b.product.fill_unit is None:
+            problems.append((f"{path}.product.fill_unit", "fill_volume needs fill_unit"))
+    return problems
