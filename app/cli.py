@@ -1,0 +1,82 @@
+"""The `vbp` command.
+
+`vbp simulate` needs only the engine (solver/); `serve` and `tokens` import the service lazily,
+so a simulation never pays for FastAPI or the database.
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _add_simulate(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("simulate", help="evaluate a round document and print its outcome")
+    p.add_argument("file", help="round document, JSON or YAML ('-' reads standard input)")
+    p.add_argument("--format", choices=["json", "table"], default="json")
+    p.add_argument("--rules", metavar="PROFILE", help="rule profile: batch7, batch10, batch11")
+    p.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override one rule-set field (VALUE is JSON/YAML: 0.35, null, batch10, [1,2,3])",
+    )
+    p.add_argument("--allocation", choices=["rule", "min_cost"], default="rule")
+    p.add_argument("--solver", choices=["cbc", "highs"], default="cbc")
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS")
+
+
+def _add_compare(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("compare", help="the same round under several rule profiles, side by side")
+    p.add_argument("file")
+    p.add_argument(
+        "--profiles", default="batch7,batch10,batch11", help="comma-separated rule profiles"
+    )
+    p.add_argument("--format", choices=["json", "table"], default="table")
+    p.add_argument("--solver", choices=["cbc", "highs"], default="cbc")
+
+
+def _add_serve(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("serve", help="run the HTTP service (applies migrations first)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+
+def _add_tokens(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("tokens", help="manage API tokens")
+    tsub = p.add_subparsers(dest="tokens_command", required=True)
+    c = tsub.add_parser("create", help="create a token; it is printed once, on the last line")
+    c.add_argument("--role", choices=["bureau"], required=True)
+    c.add_argument("--name", required=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vbp", description="drug volume-based procurement")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_simulate(sub)
+    _add_compare(sub)
+    _add_serve(sub)
+    _add_tokens(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in ("simulate", "compare"):
+        from app import simulate_cli
+
+        return simulate_cli.run(args)
+    if args.command == "serve":
+        from app.main import serve
+
+        serve(host=args.host, port=args.port)
+        return 0
+    if args.command == "tokens":
+        from app.auth.cli import create_token_command
+
+        return create_token_command(role=args.role, name=args.name)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
