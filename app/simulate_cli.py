@@ -1,0 +1,249 @@
+"""`vbp simulate` and `vbp compare`: round documents from files, outcomes to stdout.
+
+Only the engine is imported here (no FastAPI, no database).  Bad input exits 2 with every
+problem named by path on stderr, never a traceback.
+"""
+
+import argparse
+import json
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from solver.document import Round, parse_round_document
+from solver.engine import EngineError, dumps_outcome, simulate
+from solver.errors import DocumentError
+from solver.solvers import SolverConfig
+
+LARGE_DOCUMENT_LINES = 20_000
+
+
+class InputError(Exception):
+    pass
+
+
+def load_document(source: str, stdin: TextIO | None = None) -> Any:
+    """Decode a JSON or YAML round document (by suffix; '-' sniffs standard input)."""
+    try:
+        if source == "-":
+            text = (stdin or sys.stdin).read()
+            suffix = ".json" if text.lstrip().startswith("{") else ".yaml"
+        else:
+            path = Path(source)
+            text = path.read_text(encoding="utf-8")
+            suffix = path.suffix.lower()
+    except OSError as exc:
+        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{source} is not UTF-8 text") from None
+    return decode_document(text, yaml_=suffix in (".yaml", ".yml"), name=source)
+
+
+def decode_document(text: str, *, yaml_: bool, name: str = "document") -> Any:
+    if yaml_:
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise InputError(f"{name} is not valid YAML: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """`--set key=value`; the value is read as YAML, so 0.35, null, batch10 and [1, 2] work.
+    Decimal-looking values stay exact (as strings)."""
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {pair!r}: expected KEY=VALUE")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise InputError(f"--set {key}: cannot read value {raw!r}") from None
+        if isinstance(value, float):
+            value = raw.strip()  # keep the decimal exactly as typed
+        overrides[key.strip()] = value
+    return overrides
+
+
+class _TerminalProgress:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        self.stream.write(f"\r[{done}/{total}] {stage:<45} {elapsed:6.1f} s")
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _progress_for(data: Any) -> _TerminalProgress | None:
+    if not sys.stderr.isatty():
+        return None
+    lines = len(data.get("demands", ())) if isinstance(data, dict) else 0
+    return _TerminalProgress(sys.stderr) if lines >= LARGE_DOCUMENT_LINES else None
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        data = load_document(args.file)
+        if args.command == "compare":
+            profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
+            rounds = [(p, parse_round_document(data, profile=p)) for p in profiles]
+            solver = SolverConfig(name=args.solver)
+            outcomes = [(p, simulate(r, solver=solver)) for p, r in rounds]
+            text = (
+                json.dumps(compare_json(outcomes), ensure_ascii=False, indent=2) + "\n"
+                if args.format == "json"
+                else compare_table(outcomes)
+            )
+            sys.stdout.write(text)
+            return 0
+        round_: Round = parse_round_document(
+            data, profile=args.rules, overrides=parse_overrides(args.set)
+        )
+        outcome = simulate(
+            round_,
+            solver=SolverConfig(name=args.solver, time_limit=args.time_limit),
+            allocation=args.allocation,
+            progress=_progress_for(data),
+        )
+    except InputError as exc:
+        print(f"vbp: {exc}", file=sys.stderr)
+        return 2
+    except DocumentError as exc:
+        print(f"vbp: invalid round document {args.file}:", file=sys.stderr)
+        for path, message in exc.problems:
+            print(f"  {path}: {message}", file=sys.stderr)
+        return 2
+    except EngineError as exc:
+        print(f"vbp: internal error: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(outcome_table(outcome, round_) if args.format == "table" else dumps_outcome(outcome))
+    return 0
+
+
+# -- human summaries ----------------------------------------------------------------------
+
+
+def _pct(part: Decimal, whole: Decimal) -> str:
+    return f"{(1 - part / whole) * 100:5.1f} %" if whole else "   -  "
+
+
+def outcome_table(outcome: dict[str, Any], round_: Round) -> str:
+    """Per group: winners, prices, cut against ceiling and pre-VBP price, volumes; totals."""
+    info = {g.id: g for g in round_.document.groups}
+    rnd = outcome["round"]
+    solver = outcome["solver"]
+    out = [
+        f"Round {rnd['id']}  {rnd.get('name') or ''}".rstrip(),
+        f"rules {rnd.get('profile')}   solver {solver['name']} {solver['status']} "
+        f"{solver['seconds']:.2f} s",
+        "",
+    ]
+    for g in outcome["groups"]:
+        ceiling = info[g["id"]].ceiling
+        pre_vbp = info[g["id"]].pre_vbp_unit_price
+        head = (
+            f"{g['id']}  {g['status'].upper()}  valid bidders {g['valid_bidders']}, "
+            f"cap {g['winner_cap']}"
+        )
+        if g["winners"]:
+            head += f", ratio {g['agreed_ratio']}, term {g['term_years']} y"
+        out.append(head)
+        out.append(
+            f"  volumes: base {g['base_volume']:,}  agreed {g['agreed_volume']:,}  "
+            f"unallocated {g['unallocated_volume']:,}   payment standard "
+            f"{g['payment_standard'] or '-'}"
+        )
+        if g["winners"]:
+            out.append("  winner  enterprise        price     cut vs ceiling  cut vs pre-VBP")
+            for w in g["winners"]:
+                price = Decimal(w["price"])
+                out.append(
+                    f"  {w['rank']:>6}  {w['enterprise']:<16}  {w['price']:>8}  "
+                    f"{_pct(price, ceiling):>14}  {_pct(price, pre_vbp):>14}"
+                )
+        losers = [b for b in g["bids"] if b["reason"]]
+        for b in losers:
+            out.append(f"          {b['enterprise']:<16}  {b['ucp']:>8}  not awarded: {b['reason']}")
+        for u in g.get("unallocated_regions", []):
+            out.append(f"  unallocated region {u['region']}: {u['volume']:,} ({u['reason']})")
+        out.append("")
+    s = outcome["summary"]
+    pre, contract = Decimal(s["pre_vbp_amount"]), Decimal(s["contract_amount"])
+    out += [
+        "Totals (yuan)",
+        f"  pre-VBP amount    {s['pre_vbp_amount']:>16}",
+        f"  contract amount   {s['contract_amount']:>16}",
+        f"  savings           {s['savings']:>16}  ({_pct(contract, pre).strip()})",
+        f"  prepayment total  {s['prepayment_total']:>16}",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _winners_text(group: dict[str, Any]) -> str:
+    if not group["winners"]:
+        return "failed"
+    return " ".join(f"{w['enterprise']}@{w['price']}" for w in group["winners"])
+
+
+def compare_json(outcomes: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    return {
+        "profiles": [p for p, _ in outcomes],
+        "summary": {p: o["summary"] for p, o in outcomes},
+        "groups": [
+            {
+                "id": gid,
+                **{
+                    p: {
+                        "status": g["status"],
+                        "winners": g["winners"],
+                        "agreed_volume": g["agreed_volume"],
+                        "unallocated_volume": g["unallocated_volume"],
+                    }
+                    for p, o in outcomes
+                    for g in o["groups"]
+                    if g["id"] == gid
+                },
+            }
+            for gid in [g["id"] for g in outcomes[0][1]["groups"]]
+        ]
+        if outcomes
+        else [],
+    }
+
+
+def compare_table(outcomes: list[tuple[str, dict[str, Any]]]) -> str:
+    """Winners, prices, savings, fund prepayment and shortfalls under each profile."""
+    if not outcomes:
+        return ""
+    width = 34
+    profiles = [p for p, _ in outcomes]
+    out = ["group".ljust(14) + "".join(p.ljust(width) for p in profiles)]
+    by_profile = [{g["id"]: g for g in o["groups"]} for _, o in outcomes]
+    for gid in by_profile[0]:
+        out.append(gid.ljust(14) + "".join(_winners_text(gp[gid])[: width - 2].ljust(width) for gp in by_profile))
+    out.append("")
+    rows = [
+        ("contract amount", lambda o: o["summary"]["contract_amount"]),
+        ("savings", lambda o: o["summary"]["savings"]),
+        ("prepayment total", lambda o: o["summary"]["prepayment_total"]),
+        ("unallocated volume", lambda o: f"{sum(g['unallocated_volume'] for g in o['groups']):,}"),
+        ("failed groups", lambda o: str(sum(g["status"] == "failed" for g in o["groups"]))),
+    ]
+    for label, fn in rows:
+        out.append(label.ljust(20) + "".join(str(fn(o)).rjust(width - 6).ljust(width) for _, o in outcomes))
+    return "\n".join(out) + "\n"

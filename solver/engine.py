@@ -1,0 +1,345 @@
+"""One round document in, one outcome out (SPEC §3–§8, ROUND_DOCUMENT.md).
+
+data → model → solve → result: base volumes, bid validity and UCPs, winner selection through
+the PuLP model (checked against the plain reference), agreed volumes, allocation, money.
+The outcome is a plain JSON-ready dict in the public format; `dumps_outcome` gives its
+canonical text, byte-for-byte the same for the same document (`solver.seconds` aside).
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from solver.allocation import (
+    GroupAllocation,
+    InstitutionVolume,
+    WinnerSupply,
+    allocate_by_rule,
+    allocate_min_cost,
+)
+from solver.demand import agreed_volume, base_volume
+from solver.document import Round
+from solver.money import round_money, round_ucp
+from solver.rules import RuleSet
+from solver.selection import (
+    GroupInput,
+    GroupSelection,
+    evaluate_bids,
+    select_reference,
+    select_with_model,
+)
+from solver.solvers import SolveReport, SolverConfig, combine
+
+AllocationMode = Literal["rule", "min_cost"]
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): called between stages so a caller can show progress."""
+
+
+class EngineError(RuntimeError):
+    """A result the engine cannot stand behind (a bug, never bad input)."""
+
+
+@dataclass(frozen=True)
+class VolumeLine:
+    institution: str
+    group: str
+    reported: int
+    base_volume: int
+    agreed_volume: int
+    flag: str | None
+    preferred_enterprise: str | None
+
+
+def ucp_text(value: Decimal) -> str:
+    return str(round_ucp(value))
+
+
+def money_text(value: Decimal) -> str:
+    return str(round_money(value))
+
+
+def ratio_text(value: Decimal) -> str:
+    """Ratios print with at least two decimals ("0.50"), more when the rule set has them."""
+    return f"{value:.2f}" if value == round(value, 2) else str(value.normalize())
+
+
+def simulate(
+    round_: Round,
+    *,
+    solver: SolverConfig | None = None,
+    allocation: AllocationMode = "rule",
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Evaluate a validated round and return its outcome (the public format)."""
+    solver = solver or SolverConfig()
+    doc, rules = round_.document, round_.rules
+    stages = 5
+
+    def step(stage: str, done: int) -> None:
+        if progress is not None:
+            progress(stage, done, stages)
+
+    step("base volumes", 0)
+    regions = {inst.id: inst.region for inst in doc.institutions}
+    demands_by_group: dict[str, list[VolumeLine]] = defaultdict(list)
+    for d in doc.demands:
+        bv = base_volume(
+            reported=d.reported,
+            last_year_usage=d.last_year_usage,
+            accepted_below_floor=d.accepted_below_floor,
+            rules=rules,
+        )
+        demands_by_group[d.group].append(
+            VolumeLine(d.institution, d.group, d.reported, bv.base_volume, 0, bv.flag, d.preferred_enterprise)
+        )
+
+    step("bid validity and unit comparable prices", 1)
+    enterprises = {e.id: e for e in doc.enterprises}
+    bids_by_group: dict[str, list[Any]] = defaultdict(list)
+    for b in doc.bids:
+        bids_by_group[b.group].append(b)
+    inputs = [
+        GroupInput(
+            group_id=g.id,
+            form_family=g.form_family,
+            ceiling=g.ceiling,
+            candidates=evaluate_bids(g, bids_by_group[g.id], enterprises, rules),
+        )
+        for g in doc.groups
+    ]
+
+    step("winner selection", 2)
+    selections, selection_report = select_with_model(inputs, rules, solver)
+    for gi in inputs:
+        reference = select_reference(gi, rules)
+        if selections[gi.group_id] != reference:
+            raise EngineError(
+                f"group {gi.group_id}: the selection model and the rule reference disagree "
+                f"(solver status {selection_report.status})"
+            )
+
+    step("agreed volumes", 3)
+    volumes: dict[str, list[VolumeLine]] = {}
+    for g in doc.groups:
+        sel = selections[g.id]
+        ratio = rules.agreed_ratio(g.ratio_table, len(sel.winners)) if sel.winners else None
+        volumes[g.id] = [
+            VolumeLine(
+                v.institution,
+                v.group,
+                v.reported,
+                v.base_volume,
+                agreed_volume(v.base_volume, ratio) if ratio is not None else 0,
+                v.flag,
+                v.preferred_enterprise,
+            )
+            for v in sorted(demands_by_group[g.id], key=lambda v: v.institution)
+        ]
+
+    step("allocation", 4)
+    allocation_inputs: dict[str, tuple[list[InstitutionVolume], list[WinnerSupply]]] = {}
+    for g in doc.groups:
+        sel = selections[g.id]
+        if not sel.winners:
+            continue
+        allocation_inputs[g.id] = (
+            [
+                InstitutionVolume(v.institution, regions[v.institution], v.agreed_volume, v.preferred_enterprise)
+                for v in volumes[g.id]
+            ],
+            [WinnerSupply(w.enterprise, w.rank, w.price, w.capacity) for w in sel.winners],
+        )
+    reports = [selection_report]
+    if allocation == "min_cost":
+        allocations, allocation_report = allocate_min_cost(allocation_inputs, solver)
+        reports.append(allocation_report)
+    else:
+        allocations = {gid: allocate_by_rule(insts, winners) for gid, (insts, winners) in allocation_inputs.items()}
+
+    outcome = _assemble(round_, rules, selections, volumes, allocations, combine(reports), solver)
+    step("done", 5)
+    return outcome
+
+
+def _assemble(
+    round_: Round,
+    rules: RuleSet,
+    selections: Mapping[str, GroupSelection],
+    volumes: Mapping[str, Sequence[VolumeLine]],
+    allocations: Mapping[str, GroupAllocation],
+    report: SolveReport,
+    solver: SolverConfig,
+) -> dict[str, Any]:
+    doc = round_.document
+    groups_out: list[dict[str, Any]] = []
+    volumes_out: list[dict[str, Any]] = []
+    allocations_out: list[dict[str, Any]] = []
+    regions_out: list[dict[str, Any]] = []
+    contract_by_institution: dict[str, Decimal] = {}
+    for d in doc.demands:
+        contract_by_institution.setdefault(d.institution, Decimal(0))
+    pre_vbp_total = Decimal(0)
+    contract_total = Decimal(0)
+
+    for g in sorted(doc.groups, key=lambda g: g.id):
+        sel = selections[g.id]
+        lines = volumes[g.id]
+        k = len(sel.winners)
+        alloc = allocations.get(g.id)
+        agreed = sum(v.agreed_volume for v in lines)
+        unallocated = alloc.unallocated_volume if alloc else 0
+        prices = {w.enterprise: w.price for w in sel.winners}
+        if sel.winners:
+            standard = (
+                max(prices.values())
+                if rules.payment_standard_basis == "highest_winner"
+                else min(prices.values())
+            )
+            status = "capacity_short" if unallocated > 0 else "awarded"
+        else:
+            standard = None
+            status = "failed"
+        groups_out.append(
+            {
+                "id": g.id,
+                "status": status,
+                "valid_bidders": sel.valid_bidders,
+                "winner_cap": sel.winner_cap,
+                "bids": [
+                    {
+                        "enterprise": b.enterprise,
+                        "ucp": ucp_text(b.ucp),
+                        "valid": b.valid,
+                        "qualified": b.qualified,
+                        "rank": b.rank,
+                        "reason": b.reason,
+                    }
+                    for b in sel.bids
+                ],
+                "winners": [
+                    {"enterprise": w.enterprise, "price": ucp_text(w.price), "rank": w.rank}
+                    for w in sel.winners
+                ],
+                "agreed_ratio": ratio_text(rules.agreed_ratio(g.ratio_table, k)) if k else None,
+                "term_years": rules.term_years(k) if k else None,
+                "base_volume": sum(v.base_volume for v in lines),
+                "agreed_volume": agreed,
+                "unallocated_volume": unallocated,
+                "payment_standard": ucp_text(standard) if standard is not None else None,
+                "unallocated_regions": [
+                    {"region": u.region, "volume": u.volume, "reason": u.reason}
+                    for u in (alloc.unallocated if alloc else ())
+                ],
+            }
+        )
+        volumes_out.extend(
+            {
+                "institution": v.institution,
+                "group": v.group,
+                "reported": v.reported,
+                "base_volume": v.base_volume,
+                "agreed_volume": v.agreed_volume,
+                "flag": v.flag,
+            }
+            for v in lines
+        )
+        if alloc is None:
+            continue
+        for row in alloc.rows:
+            price = prices[row.enterprise]
+            amount = round_money(row.volume * price)
+            contract_by_institution[row.institution] = (
+                contract_by_institution.get(row.institution, Decimal(0)) + amount
+            )
+            contract_total += amount
+            allocations_out.append(
+                {
+                    "institution": row.institution,
+                    "group": g.id,
+                    "enterprise": row.enterprise,
+                    "volume": row.volume,
+                    "role": row.role,
+                    "price": ucp_text(price),
+                    "amount": money_text(amount),
+                }
+            )
+        regions_out.extend(
+            {"region": r.region, "group": g.id, "primary": r.primary, "backup": r.backup}
+            for r in alloc.regions
+        )
+        # SPEC §8: pre-VBP amount over the allocated volume (agreed − unallocated), per group.
+        pre_vbp_total += round_money((agreed - unallocated) * g.pre_vbp_unit_price)
+
+    volumes_out.sort(key=lambda v: (v["institution"], v["group"]))
+    allocations_out.sort(key=lambda a: (a["institution"], a["group"], a["enterprise"]))
+    institutions_out = []
+    prepayment_total = Decimal(0)
+    for inst_id in sorted(contract_by_institution):
+        amount = contract_by_institution[inst_id]
+        prepayment = round_money(rules.prepay_ratio * amount)
+        prepayment_total += prepayment
+        institutions_out.append(
+            {
+                "id": inst_id,
+                "annual_contract_amount": money_text(amount),
+                "prepayment": money_text(prepayment),
+            }
+        )
+
+    return {
+        "round": {
+            "id": doc.round.id,
+            "name": doc.round.name,
+            "agreement_start": doc.round.agreement_start.isoformat()
+            if doc.round.agreement_start
+            else None,
+            "profile": rules.profile,
+        },
+        "groups": groups_out,
+        "volumes": volumes_out,
+        "allocations": allocations_out,
+        "institutions": institutions_out,
+        "regions": regions_out,
+        "summary": {
+            "pre_vbp_amount": money_text(pre_vbp_total),
+            "contract_amount": money_text(contract_total),
+            "savings": money_text(pre_vbp_total - contract_total),
+            "prepayment_total": money_text(prepayment_total),
+        },
+        "rules": rules_json(rules),
+        "solver": {
+            "status": report.status,
+            "seconds": round(report.seconds, 3),
+            "name": solver.name,
+            "variables": report.variables,
+            "constraints": report.constraints,
+        },
+    }
+
+
+def rules_json(rules: RuleSet) -> dict[str, Any]:
+    """The resolved rule set, so every published number can be traced to its rule."""
+    data: dict[str, Any] = json.loads(rules.model_dump_json())
+    return data
+
+
+def dumps_outcome(outcome: Mapping[str, Any]) -> str:
+    """Canonical text: top-level keys in the public order, one list element per line.
+
+    Fast (the C encoder does each record) and stable: the same outcome gives the same bytes.
+    """
+
+    def enc(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+    parts = []
+    for key, value in outcome.items():
+        if isinstance(value, list) and value:
+            body = ",\n".join("    " + enc(item) for item in value)
+            parts.append(f"  {enc(key)}: [\n{body}\n  ]")
+        else:
+            parts.append(f"  {enc(key)}: {enc(value)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
