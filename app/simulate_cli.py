@@ -130,7 +130,9 @@ def run(args: argparse.Namespace) -> int:
     except EngineError as exc:
         print(f"vbp: internal error: {exc}", file=sys.stderr)
         return 1
-    sys.stdout.write(outcome_table(outcome, round_) if args.format == "table" else dumps_outcome(outcome))
+    sys.stdout.write(
+        outcome_table(outcome, round_) if args.format == "table" else dumps_outcome(outcome)
+    )
     return 0
 
 
@@ -177,7 +179,9 @@ def outcome_table(outcome: dict[str, Any], round_: Round) -> str:
                 )
         losers = [b for b in g["bids"] if b["reason"]]
         for b in losers:
-            out.append(f"          {b['enterprise']:<16}  {b['ucp']:>8}  not awarded: {b['reason']}")
+            out.append(
+                f"          {b['enterprise']:<16}  {b['ucp']:>8}  not awarded: {b['reason']}"
+            )
         for u in g.get("unallocated_regions", []):
             out.append(f"  unallocated region {u['region']}: {u['volume']:,} ({u['reason']})")
         out.append("")
@@ -235,7 +239,10 @@ def compare_table(outcomes: list[tuple[str, dict[str, Any]]]) -> str:
     out = ["group".ljust(14) + "".join(p.ljust(width) for p in profiles)]
     by_profile = [{g["id"]: g for g in o["groups"]} for _, o in outcomes]
     for gid in by_profile[0]:
-        out.append(gid.ljust(14) + "".join(_winners_text(gp[gid])[: width - 2].ljust(width) for gp in by_profile))
+        out.append(
+            gid.ljust(14)
+            + "".join(_winners_text(gp[gid])[: width - 2].ljust(width) for gp in by_profile)
+        )
     out.append("")
     rows = [
         ("contract amount", lambda o: o["summary"]["contract_amount"]),
@@ -245,5 +252,7 @@ def compare_table(outcomes: list[tuple[str, dict[str, Any]]]) -> str:
         ("failed groups", lambda o: str(sum(g["status"] == "failed" for g in o["groups"]))),
     ]
     for label, fn in rows:
-        out.append(label.ljust(20) + "".join(str(fn(o)).rjust(width - 6).ljust(width) for _, o in outcomes))
+        out.append(
+            label.ljust(20) + "".join(str(fn(o)).rjust(width - 6).ljust(width) for _, o in outcomes)
+        )
     return "\n".join(out) + "\n"

@@ -8,7 +8,7 @@
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -29,7 +29,7 @@ from solver.units import UnitError, fill_unit_family, strength_unit_family
 def _positive_decimal(value: Any) -> Decimal:
     """Money and prices: decimal strings, numbers accepted; zero, negatives, NaN refused."""
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise ValueError("must be a positive decimal (a string such as \"9.80\" or a number)")
+        raise ValueError('must be a positive decimal (a string such as "9.80" or a number)')
     try:
         # a float goes through its shortest repr, so 9.8 stays 9.8 and not 9.800000000000000710
         number = Decimal(repr(value) if isinstance(value, float) else value)
@@ -189,7 +189,9 @@ def _duplicates(items: tuple[Any, ...], key: str, path: str) -> list[tuple[str, 
     for i, item in enumerate(items):
         value = getattr(item, key)
         if value in seen:
-            problems.append((f"{path}[{i}].{key}", f"duplicate id {value!r} (first at {path}[{seen[value]}])"))
+            problems.append(
+                (f"{path}[{i}].{key}", f"duplicate id {value!r} (first at {path}[{seen[value]}])")
+            )
         else:
             seen[value] = i
     return problems
@@ -222,7 +224,9 @@ def _cross_check(doc: RoundDocument, rules: RuleSet) -> list[tuple[str, str]]:
     for i, g in enumerate(doc.groups):
         rep = g.representative
         if (rep.fill_volume is None) != (rep.fill_unit is None):
-            problems.append((f"groups[{i}].representative.fill_unit", "fill_volume and fill_unit go together"))
+            problems.append(
+                (f"groups[{i}].representative.fill_unit", "fill_volume and fill_unit go together")
+            )
         elif rep.fill_unit is not None:
             try:
                 fill_unit_family(rep.fill_unit)
@@ -237,13 +241,22 @@ def _cross_check(doc: RoundDocument, rules: RuleSet) -> list[tuple[str, str]]:
         if d.group not in groups:
             problems.append((f"{path}.group", f"unknown group {d.group!r}"))
         if d.preferred_enterprise is not None and d.preferred_enterprise not in enterprises:
-            problems.append((f"{path}.preferred_enterprise", f"unknown enterprise {d.preferred_enterprise!r}"))
+            problems.append(
+                (f"{path}.preferred_enterprise", f"unknown enterprise {d.preferred_enterprise!r}")
+            )
         for field in ("reported", "last_year_usage"):
             if getattr(d, field) > rules.max_unit_volume:
-                problems.append((f"{path}.{field}", f"exceeds max_unit_volume {rules.max_unit_volume}"))
+                problems.append(
+                    (f"{path}.{field}", f"exceeds max_unit_volume {rules.max_unit_volume}")
+                )
         key = (d.institution, d.group)
         if key in seen_demand:
-            problems.append((path, f"duplicate demand for institution {d.institution!r} in group {d.group!r} (first at demands[{seen_demand[key]}])"))
+            problems.append(
+                (
+                    path,
+                    f"duplicate demand for institution {d.institution!r} in group {d.group!r} (first at demands[{seen_demand[key]}])",
+                )
+            )
         else:
             seen_demand[key] = i
 
@@ -257,22 +270,41 @@ def _cross_check(doc: RoundDocument, rules: RuleSet) -> list[tuple[str, str]]:
             problems.append((f"{path}.group", f"unknown group {b.group!r}"))
         key = (b.enterprise, b.group)
         if key in seen_bid:
-            problems.append((path, f"enterprise {b.enterprise!r} has two bids in group {b.group!r} (first at bids[{seen_bid[key]}]); a document holds final bids only"))
+            problems.append(
+                (
+                    path,
+                    f"enterprise {b.enterprise!r} has two bids in group {b.group!r} (first at bids[{seen_bid[key]}]); a document holds final bids only",
+                )
+            )
         else:
             seen_bid[key] = i
         if b.capacity > rules.max_unit_volume:
-            problems.append((f"{path}.capacity", f"exceeds max_unit_volume {rules.max_unit_volume}"))
+            problems.append(
+                (f"{path}.capacity", f"exceeds max_unit_volume {rules.max_unit_volume}")
+            )
         if group is None:
             continue
         rep = group.representative
         try:
-            if strength_unit_family(b.product.strength_unit) != strength_unit_family(rep.strength_unit):
-                problems.append((f"{path}.product.strength_unit", f"{b.product.strength_unit!r} cannot be compared with the representative's {rep.strength_unit!r}"))
+            if strength_unit_family(b.product.strength_unit) != strength_unit_family(
+                rep.strength_unit
+            ):
+                problems.append(
+                    (
+                        f"{path}.product.strength_unit",
+                        f"{b.product.strength_unit!r} cannot be compared with the representative's {rep.strength_unit!r}",
+                    )
+                )
         except UnitError as exc:
             problems.append((f"{path}.product.strength_unit", str(exc)))
         if rep.fill_volume is not None:
             if b.product.fill_volume is None or b.product.fill_unit is None:
-                problems.append((f"{path}.product.fill_volume", f"group {group.id!r} is a liquid: the bid must give fill_volume and fill_unit"))
+                problems.append(
+                    (
+                        f"{path}.product.fill_volume",
+                        f"group {group.id!r} is a liquid: the bid must give fill_volume and fill_unit",
+                    )
+                )
             else:
                 try:
                     fill_unit_family(b.product.fill_unit)

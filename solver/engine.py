@@ -31,7 +31,7 @@ from solver.selection import (
     select_reference,
     select_with_model,
 )
-from solver.solvers import SolveReport, SolverConfig, combine
+from solver.solvers import SolverConfig, SolveReport, combine
 
 AllocationMode = Literal["rule", "min_cost"]
 Progress = Callable[[str, int, int], None]
@@ -93,7 +93,15 @@ def simulate(
             rules=rules,
         )
         demands_by_group[d.group].append(
-            VolumeLine(d.institution, d.group, d.reported, bv.base_volume, 0, bv.flag, d.preferred_enterprise)
+            VolumeLine(
+                d.institution,
+                d.group,
+                d.reported,
+                bv.base_volume,
+                0,
+                bv.flag,
+                d.preferred_enterprise,
+            )
         )
 
     step("bid validity and unit comparable prices", 1)
@@ -147,7 +155,9 @@ def simulate(
             continue
         allocation_inputs[g.id] = (
             [
-                InstitutionVolume(v.institution, regions[v.institution], v.agreed_volume, v.preferred_enterprise)
+                InstitutionVolume(
+                    v.institution, regions[v.institution], v.agreed_volume, v.preferred_enterprise
+                )
                 for v in volumes[g.id]
             ],
             [WinnerSupply(w.enterprise, w.rank, w.price, w.capacity) for w in sel.winners],
@@ -157,7 +167,10 @@ def simulate(
         allocations, allocation_report = allocate_min_cost(allocation_inputs, solver)
         reports.append(allocation_report)
     else:
-        allocations = {gid: allocate_by_rule(insts, winners) for gid, (insts, winners) in allocation_inputs.items()}
+        allocations = {
+            gid: allocate_by_rule(insts, winners)
+            for gid, (insts, winners) in allocation_inputs.items()
+        }
 
     outcome = _assemble(round_, rules, selections, volumes, allocations, combine(reports), solver)
     step("done", 5)

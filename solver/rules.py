@@ -16,6 +16,7 @@ from solver.errors import DocumentError, errors_from_pydantic
 ProfileName = Literal["batch7", "batch10", "batch11"]
 QualityTier = Literal["originator", "reference", "gqce", "non_gqce"]
 CreditLevel = Literal["general", "moderate", "serious", "particularly_serious"]
+SurplusGrade = Literal["A", "B", "C", "D"]
 RatioTableName = Literal["standard", "antimicrobial"]
 
 PROFILES: tuple[str, ...] = ("batch7", "batch10", "batch11")
@@ -24,6 +25,15 @@ PROFILES: tuple[str, ...] = ("batch7", "batch10", "batch11")
 CAP_TABLES: dict[str, tuple[int, ...]] = {
     "batch9": (1, 2, 2, 3, 4, 4, 5, 6, 7, 8, 9, 9, 10),
     "batch10": (1, 2, 2, 3, 3, 3, 4, 5, 6, 6, 7, 8, 8, 9, 9, 10),
+}
+
+# SPEC §9 defaults
+_BAR_MONTHS: dict[CreditLevel, int] = {"serious": 9, "particularly_serious": 24}
+_SURPLUS_GRADES: dict[SurplusGrade, Decimal] = {
+    "A": Decimal("0.50"),
+    "B": Decimal("0.40"),
+    "C": Decimal("0.30"),
+    "D": Decimal("0"),
 }
 
 ZERO = Decimal(0)
@@ -87,7 +97,12 @@ class RuleSet(BaseModel):
     # SPEC §7 agreed ratio and term
     agreed_ratio_tables: dict[str, dict[int, Decimal]] = Field(
         default_factory=lambda: {
-            "standard": {1: Decimal("0.50"), 2: Decimal("0.60"), 3: Decimal("0.70"), 4: Decimal("0.80")},
+            "standard": {
+                1: Decimal("0.50"),
+                2: Decimal("0.60"),
+                3: Decimal("0.70"),
+                4: Decimal("0.80"),
+            },
             "antimicrobial": {1: Decimal("0.30"), 2: Decimal("0.40"), 3: Decimal("0.50")},
         }
     )
@@ -97,16 +112,9 @@ class RuleSet(BaseModel):
     prepay_ratio: Decimal = Decimal("0.30")
     payment_standard_basis: Literal["highest_winner", "lowest_winner"] = "highest_winner"
     delivery_days: int = Field(default=3, ge=1)
-    bar_months: dict[CreditLevel, int] = Field(
-        default_factory=lambda: {"serious": 9, "particularly_serious": 24}
-    )
-    surplus_grade_ratios: dict[Literal["A", "B", "C", "D"], Decimal] = Field(
-        default_factory=lambda: {
-            "A": Decimal("0.50"),
-            "B": Decimal("0.40"),
-            "C": Decimal("0.30"),
-            "D": Decimal("0"),
-        }
+    bar_months: dict[CreditLevel, int] = Field(default_factory=lambda: dict(_BAR_MONTHS))
+    surplus_grade_ratios: dict[SurplusGrade, Decimal] = Field(
+        default_factory=lambda: dict(_SURPLUS_GRADES)
     )
 
     @field_validator("demand_floor_ratio", "anchor_mean_factor")
@@ -159,7 +167,9 @@ class RuleSet(BaseModel):
             if v not in CAP_TABLES:
                 raise ValueError(f"unknown cap table {v!r}; known: {sorted(CAP_TABLES)}")
             return v
-        caps = _step_table(dict(enumerate(v, start=1)) if isinstance(v, list) else v, "winner_cap_table")
+        caps = _step_table(
+            dict(enumerate(v, start=1)) if isinstance(v, list) else v, "winner_cap_table"
+        )
         for n, cap in caps.items():
             if cap < 1:
                 raise ValueError(f"winner_cap_table: cap for N={n} must be at least 1")
@@ -187,7 +197,7 @@ class RuleSet(BaseModel):
 
     @field_validator("surplus_grade_ratios")
     @classmethod
-    def _grades(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+    def _grades(cls, v: dict[SurplusGrade, Decimal]) -> dict[SurplusGrade, Decimal]:
         for grade, ratio in v.items():
             _check_ratio(f"surplus_grade_ratios[{grade}]", ratio)
         return v

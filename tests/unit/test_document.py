@@ -1,0 +1,154 @@
+"""Round-document validation: every refusal names the offending path (ROUND_DOCUMENT.md)."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from solver.document import parse_round_document
+from solver.errors import DocumentError
+
+EXAMPLE = json.loads(
+    (Path(__file__).parents[2] / "examples" / "round-document-example.json").read_text()
+)
+
+
+def problems_of(doc, **kw):
+    with pytest.raises(DocumentError) as err:
+        parse_round_document(doc, **kw)
+    return err.value.problems
+
+
+def doc_with(mutate):
+    doc = copy.deepcopy(EXAMPLE)
+    mutate(doc)
+    return doc
+
+
+def test_the_contract_example_is_valid():
+    r = parse_round_document(copy.deepcopy(EXAMPLE))
+    assert r.document.bids[0].pack_price == __import__("decimal").Decimal("9.80")
+    assert r.rules.profile == "batch7"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path"),
+    [
+        (lambda d: d["bids"][0].update(pack_price="0"), "bids[0].pack_price"),
+        (lambda d: d["bids"][0].update(pack_price="-1.5"), "bids[0].pack_price"),
+        (lambda d: d["bids"][0].update(pack_price="abc"), "bids[0].pack_price"),
+        (lambda d: d["bids"][0].update(pack_price="NaN"), "bids[0].pack_price"),
+        (lambda d: d["groups"][0].update(ceiling=0), "groups[0].ceiling"),
+        (
+            lambda d: d["groups"][0].update(pre_vbp_unit_price="0.00"),
+            "groups[0].pre_vbp_unit_price",
+        ),
+        (lambda d: d["demands"][0].update(reported=-1), "demands[0].reported"),
+        (lambda d: d["demands"][0].update(reported=1.5), "demands[0].reported"),
+        (lambda d: d["demands"][0].update(last_year_usage="100"), "demands[0].last_year_usage"),
+        (lambda d: d["bids"][0].update(capacity=-5), "bids[0].capacity"),
+        (
+            lambda d: d["bids"][0]["product"].update(units_per_pack=0),
+            "bids[0].product.units_per_pack",
+        ),
+        (lambda d: d["bids"][0]["product"].update(quality="premium"), "bids[0].product.quality"),
+        (lambda d: d["bids"][0].update(colour="red"), "bids[0].colour"),
+        (lambda d: d["bids"][0].update(submitted_at="2026-12-01T10:00:00"), "bids[0].submitted_at"),
+        (lambda d: d["enterprises"][0].update(credit_level="bad"), "enterprises[0].credit_level"),
+        (lambda d: d["groups"][0].update(ratio_table="special"), "groups[0].ratio_table"),
+        (lambda d: d.pop("groups"), "groups"),
+    ],
+)
+def test_field_errors_name_the_path(mutate, path):
+    assert path in [p for p, _ in problems_of(doc_with(mutate))]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "words"),
+    [
+        (lambda d: d["demands"][0].update(institution="H999"), "demands[0].institution", "unknown institution"),
+        (lambda d: d["demands"][0].update(group="NOPE"), "demands[0].group", "unknown group"),
+        (lambda d: d["demands"][0].update(preferred_enterprise="E99"), "demands[0].preferred_enterprise",
+         "unknown enterprise"),
+        (lambda d: d["bids"][0].update(enterprise="E99"), "bids[0].enterprise", "unknown enterprise"),
+        (lambda d: d["bids"][0].update(group="NOPE"), "bids[0].group", "unknown group"),
+        (lambda d: d["institutions"].append(dict(d["institutions"][0])), "institutions[1].id", "duplicate id"),
+        (lambda d: d["enterprises"].append(dict(d["enterprises"][0])), "enterprises[1].id", "duplicate id"),
+        (lambda d: d["groups"].append(dict(d["groups"][0], generic_names=["x"])), "groups[1].id", "duplicate id"),
+        (lambda d: d["bids"].append(copy.deepcopy(d["bids"][0])), "bids[1]", "two bids"),
+        (lambda d: d["demands"].append(dict(d["demands"][0])), "demands[1]", "duplicate demand"),
+        (lambda d: d["demands"][0].update(reported=10**9 + 1), "demands[0].reported", "max_unit_volume"),
+        (lambda d: d["bids"][0]["product"].update(strength_unit="ml"), "bids[0].product.strength_unit",
+         "cannot be compared"),
+    ],
+)  # fmt: skip
+def test_reference_errors_name_the_path(mutate, path, words):
+    problems = problems_of(doc_with(mutate))
+    assert any(p == path and words in m for p, m in problems), problems
+
+
+def test_more_than_two_groups_per_generic_name_names_the_name_and_groups():
+    def three_groups(d):
+        for gid in ("AML-B", "AML-C"):
+            d["groups"].append(dict(d["groups"][0], id=gid))
+
+    problems = problems_of(doc_with(three_groups))
+    message = dict(problems)["groups"]
+    assert "'amlodipine'" in message and "AML-ORAL, AML-B, AML-C" in message
+
+
+def test_two_groups_per_generic_name_are_fine():
+    parse_round_document(doc_with(lambda d: d["groups"].append(dict(d["groups"][0], id="AML-B"))))
+
+
+def test_merged_group_counts_for_each_generic_name():
+    def merged(d):
+        d["groups"].append(dict(d["groups"][0], id="AML-B"))
+        d["groups"].append(
+            dict(d["groups"][0], id="MIX", generic_names=["amlodipine", "nifedipine"])
+        )
+
+    assert "'amlodipine'" in dict(problems_of(doc_with(merged)))["groups"]
+
+
+def test_every_problem_is_reported_at_once():
+    def many(d):
+        d["demands"][0]["group"] = "NOPE"
+        d["bids"][0]["enterprise"] = "E99"
+
+    paths = {p for p, _ in problems_of(doc_with(many))}
+    assert {"demands[0].group", "bids[0].enterprise"} <= paths
+
+
+def test_numbers_are_accepted_for_prices_and_stay_exact():
+    r = parse_round_document(doc_with(lambda d: d["bids"][0].update(pack_price=9.8)))
+    assert str(r.document.bids[0].pack_price) == "9.8"
+
+
+def test_liquid_group_needs_fill_volume_on_bids():
+    def liquid(d):
+        d["groups"][0]["representative"].update(fill_volume="2", fill_unit="ml")
+
+    problems = problems_of(doc_with(liquid))
+    assert "bids[0].product.fill_volume" in [p for p, _ in problems]
+
+
+def test_rule_overrides_are_validated_with_their_path():
+    problems = problems_of(doc_with(lambda d: d["rules"]["overrides"].update(prepay_ratio="0.2")))
+    assert problems[0][0] == "rules.overrides.prepay_ratio"
+
+
+def test_command_line_profile_and_overrides_win():
+    r = parse_round_document(
+        copy.deepcopy(EXAMPLE), profile="batch11", overrides={"prepay_ratio": "0.5"}
+    )
+    assert (r.rules.profile, str(r.rules.prepay_ratio), r.rules.spread_basis) == (
+        "batch11",
+        "0.5",
+        "anchor",
+    )
+
+
+def test_not_an_object():
+    assert problems_of([1, 2])[0][0] == "(document)"
