@@ -1,6 +1,7 @@
 """Solver objects, status mapping and report combination, on CBC and HiGHS (tiny instances)."""
 
 import warnings
+from typing import Any
 
 import pulp
 import pytest
@@ -39,7 +40,7 @@ def infeasible() -> pulp.LpProblem:
 @pytest.mark.parametrize(
     ("name", "solver_class"), [("cbc", pulp.PULP_CBC_CMD), ("highs", pulp.HiGHS)]
 )
-def test_make_solver_builds_the_named_solver(name: str, solver_class: type) -> None:
+def test_make_solver_builds_the_named_solver(name: str, solver_class: Any) -> None:
     config = SolverConfig(name=name, time_limit=7.5, threads=2, msg=False)  # type: ignore[arg-type]
     solver = make_solver(config)
     assert isinstance(solver, solver_class)
