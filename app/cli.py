@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("simulate", "compare"):
         from app import simulate_cli
 
-        return simulate_cli.run(args)
+        return int(simulate_cli.run(args))
     if args.command == "serve":
         from app.main import serve
 
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "tokens":
         from app.auth.cli import create_token_command
 
-        return create_token_command(role=args.role, name=args.name)
+        return int(create_token_command(role=args.role, name=args.name))
     return 2
 
 

@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -244,7 +245,7 @@ def compare_table(outcomes: list[tuple[str, dict[str, Any]]]) -> str:
             + "".join(_winners_text(gp[gid])[: width - 2].ljust(width) for gp in by_profile)
         )
     out.append("")
-    rows = [
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("contract amount", lambda o: o["summary"]["contract_amount"]),
         ("savings", lambda o: o["summary"]["savings"]),
         ("prepayment total", lambda o: o["summary"]["prepayment_total"]),

@@ -27,6 +27,7 @@ from solver.rules import RuleSet
 from solver.selection import (
     GroupInput,
     GroupSelection,
+    SelectionModelError,
     evaluate_bids,
     select_reference,
     select_with_model,
@@ -120,7 +121,13 @@ def simulate(
     ]
 
     step("winner selection", 2)
-    selections, selection_report = select_with_model(inputs, rules, solver)
+    try:
+        selections, selection_report = select_with_model(inputs, rules, solver)
+    except SelectionModelError as exc:
+        raise EngineError(
+            f"the selection model did not solve to optimality ({exc.report.status} after "
+            f"{exc.report.seconds:.1f} s); raise --time-limit or try --solver highs"
+        ) from exc
     for gi in inputs:
         reference = select_reference(gi, rules)
         if selections[gi.group_id] != reference:

@@ -5,9 +5,12 @@ Results are read only after checking both PuLP's `status` and `sol_status` (a ti
 run reports `Optimal` with only an integer-feasible solution).
 """
 
+import contextlib
+import os
+import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -103,6 +106,25 @@ def status_from_pulp(status: int, sol_status: int) -> SolveStatus:
     return "not_solved"
 
 
+@contextlib.contextmanager
+def _quiet_stdout(active: bool) -> Iterator[None]:
+    """HiGHS prints its banner on the process's stdout (file descriptor 1) even with msg off,
+    which would corrupt `vbp simulate`'s JSON: point descriptor 1 at /dev/null meanwhile."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def solve(problem: pulp.LpProblem, config: SolverConfig) -> SolveReport:
     """Solve `problem` in place with the solver `config` names; time it; type its status.
 
@@ -110,7 +132,8 @@ def solve(problem: pulp.LpProblem, config: SolverConfig) -> SolveReport:
     """
     solver = make_solver(config)
     started = time.perf_counter()
-    problem.solve(solver)
+    with _quiet_stdout(config.name == "highs" and not config.msg):
+        problem.solve(solver)
     seconds = time.perf_counter() - started
     status = status_from_pulp(int(problem.status), int(problem.sol_status))
     objective: float | None = None

@@ -1,0 +1,114 @@
+"""`vbp simulate` / `vbp compare` as a user runs them."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from app.cli import main
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+SMALL = str(EXAMPLES / "small-round.json")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_simulate_prints_outcome_json(capsys):
+    code, out, err = run(capsys, "simulate", SMALL)
+    assert code == 0 and err == ""
+    outcome = json.loads(out)
+    assert outcome["summary"]["prepayment_total"] == "13787.98"
+
+
+def test_table_format_is_a_human_summary(capsys):
+    code, out, _ = run(capsys, "simulate", SMALL, "--format", "table")
+    assert code == 0
+    assert "AML-ORAL  AWARDED" in out and "CEF-INJ  FAILED" in out
+    assert "E02" in out and "0.1200" in out and "not awarded: price_rule" in out
+    assert "savings" in out and "218760.08" in out
+
+
+def test_invalid_document_exits_2_naming_the_path(tmp_path, capsys):
+    doc = json.loads(Path(SMALL).read_text())
+    doc["bids"][3]["pack_price"] = "0"
+    doc["demands"][1]["reported"] = -3
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "simulate", str(bad))
+    assert code == 2 and out == ""
+    assert "bids[3].pack_price" in err and "demands[1].reported" in err
+    assert "Traceback" not in err
+
+
+def test_unreadable_and_malformed_files_exit_2(tmp_path, capsys):
+    code, _, err = run(capsys, "simulate", str(tmp_path / "missing.json"))
+    assert code == 2 and "cannot read" in err
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"round": ')
+    code, _, err = run(capsys, "simulate", str(broken))
+    assert code == 2 and "not valid JSON" in err and "line 1" in err
+
+
+def test_yaml_document_gives_the_same_outcome(tmp_path, capsys):
+    doc = json.loads(Path(SMALL).read_text())
+    path = tmp_path / "round.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    _, from_json, _ = run(capsys, "simulate", SMALL)
+    _, from_yaml, _ = run(capsys, "simulate", str(path))
+    strip = lambda text: {k: v for k, v in json.loads(text).items() if k != "solver"}  # noqa: E731
+    assert strip(from_json) == strip(from_yaml)
+
+
+def test_rules_and_set_override_the_document(capsys):
+    code, out, _ = run(
+        capsys, "simulate", SMALL, "--rules", "batch10", "--set", "prepay_ratio=0.40"
+    )
+    assert code == 0
+    outcome = json.loads(out)
+    assert outcome["round"]["profile"] == "batch10"
+    assert outcome["rules"]["prepay_ratio"] == "0.40"
+
+
+def test_bad_override_exits_2_naming_the_field(capsys):
+    code, _, err = run(capsys, "simulate", SMALL, "--set", "prepay_ratio=0.1")
+    assert code == 2 and "rules.overrides.prepay_ratio" in err
+
+
+def test_compare_puts_profiles_side_by_side(capsys):
+    code, out, _ = run(capsys, "compare", SMALL, "--profiles", "batch7,batch10")
+    assert code == 0
+    assert "batch7" in out and "batch10" in out and "prepayment total" in out
+    code, out, _ = run(capsys, "compare", SMALL, "--profiles", "batch7,batch10", "--format", "json")
+    data = json.loads(out)
+    assert data["profiles"] == ["batch7", "batch10"]
+    aml = next(g for g in data["groups"] if g["id"] == "AML-ORAL")
+    assert len(aml["batch7"]["winners"]) == 3 and len(aml["batch10"]["winners"]) == 2
+
+
+def test_installed_command_is_deterministic():
+    vbp = Path(sys.executable).with_name("vbp")
+    outs = []
+    for _ in range(2):
+        res = subprocess.run(
+            [str(vbp), "simulate", SMALL], capture_output=True, text=True, check=True
+        )
+        outcome = json.loads(res.stdout)
+        outcome["solver"]["seconds"] = 0
+        outs.append(res.stdout.split('"solver"')[0])
+    assert outs[0] == outs[1]
+
+
+def test_highs_output_is_clean_json():
+    # HiGHS writes a banner on file descriptor 1; the command's stdout must stay pure JSON.
+    vbp = Path(sys.executable).with_name("vbp")
+    res = subprocess.run(
+        [str(vbp), "simulate", SMALL, "--solver", "highs", "--allocation", "min_cost"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert json.loads(res.stdout)["solver"]["name"] == "highs"
