@@ -237,3 +237,24 @@ def test_tiny_and_extreme_sizes_are_valid(sizes: dict[str, int]) -> None:
 def test_impossible_sizes_are_refused(change: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         generate_round(seed=1, **{**SMALL, **change})
+
+
+# -- bench/run.py: the measuring, not the figures --------------------------------------------------
+
+
+def test_benchmark_measures_a_childs_own_peak_memory() -> None:
+    from bench.run import measure
+
+    small = measure([sys.executable, "-c", "pass"], 1)
+    big = measure([sys.executable, "-c", "x = bytearray(150 * 1024 * 1024)"], 2)
+    assert big.error is None and len(big.seconds) == 2
+    assert big.peak_rss_bytes is not None and small.peak_rss_bytes is not None
+    assert big.peak_rss_bytes >= 150 * 1024 * 1024 > small.peak_rss_bytes
+
+
+def test_benchmark_reports_a_failing_command() -> None:
+    from bench.run import measure
+
+    result = measure([sys.executable, "-c", "import sys; sys.exit('no such round')"], 3)
+    assert result.error is not None and "exit 1" in result.error and "no such round" in result.error
+    assert len(result.seconds) == 1  # stops at the first failure
