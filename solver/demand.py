@@ -1,10 +1,11 @@
 """Demand and base volume (采购量基数), SPEC §3 and §7."""
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
-from solver.money import round_volume
 from solver.rules import RuleSet
 
 Flag = Literal["below_floor_raised", "below_floor_accepted"]
@@ -16,9 +17,18 @@ class BaseVolume:
     flag: Flag | None
 
 
+@lru_cache(maxsize=64)
+def _fraction(ratio: Decimal) -> tuple[int, int]:
+    f = Fraction(ratio)
+    return f.numerator, f.denominator
+
+
 def is_below_floor(reported: int, last_year_usage: int, floor_ratio: Decimal) -> bool:
-    """SPEC §3: flagged iff reported < floor × last year's usage, exactly; usage 0 never is."""
-    return last_year_usage > 0 and Decimal(reported) < floor_ratio * last_year_usage
+    """SPEC §3: flagged iff reported < floor × last year's usage, exactly; usage 0 never is.
+
+    Whole-number arithmetic on the ratio's exact fraction: exact, and fast over 10^6 lines."""
+    p, q = _fraction(floor_ratio)
+    return last_year_usage > 0 and reported * q < p * last_year_usage
 
 
 def base_volume(
@@ -31,10 +41,11 @@ def base_volume(
         return BaseVolume(reported, None)
     if accepted_below_floor or rules.below_floor_policy == "accept":
         return BaseVolume(reported, "below_floor_accepted")
-    raised = (rules.demand_floor_ratio * last_year_usage).to_integral_value(rounding=ROUND_CEILING)
-    return BaseVolume(int(raised), "below_floor_raised")
+    p, q = _fraction(rules.demand_floor_ratio)
+    return BaseVolume(-(-p * last_year_usage // q), "below_floor_raised")  # ceil
 
 
 def agreed_volume(base: int, agreed_ratio: Decimal) -> int:
     """SPEC §7: 约定采购量 = round-half-up(base × agreed ratio), per institution."""
-    return round_volume(base * agreed_ratio)
+    p, q = _fraction(agreed_ratio)
+    return (2 * base * p + q) // (2 * q)  # floor(x + 1/2) for x ≥ 0

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Literal
 
 from solver.allocation import (
@@ -85,7 +86,10 @@ def simulate(
 
     step("base volumes", 0)
     regions = {inst.id: inst.region for inst in doc.institutions}
-    demands_by_group: dict[str, list[VolumeLine]] = defaultdict(list)
+    # (institution, reported, base volume, flag, preferred enterprise) per group
+    demands_by_group: dict[str, list[tuple[str, int, int, str | None, str | None]]] = defaultdict(
+        list
+    )
     for d in doc.demands:
         bv = base_volume(
             reported=d.reported,
@@ -94,15 +98,7 @@ def simulate(
             rules=rules,
         )
         demands_by_group[d.group].append(
-            VolumeLine(
-                d.institution,
-                d.group,
-                d.reported,
-                bv.base_volume,
-                0,
-                bv.flag,
-                d.preferred_enterprise,
-            )
+            (d.institution, d.reported, bv.base_volume, bv.flag, d.preferred_enterprise)
         )
 
     step("bid validity and unit comparable prices", 1)
@@ -143,15 +139,17 @@ def simulate(
         ratio = rules.agreed_ratio(g.ratio_table, len(sel.winners)) if sel.winners else None
         volumes[g.id] = [
             VolumeLine(
-                v.institution,
-                v.group,
-                v.reported,
-                v.base_volume,
-                agreed_volume(v.base_volume, ratio) if ratio is not None else 0,
-                v.flag,
-                v.preferred_enterprise,
+                inst,
+                g.id,
+                reported,
+                base,
+                agreed_volume(base, ratio) if ratio is not None else 0,
+                flag,
+                preferred,
             )
-            for v in sorted(demands_by_group[g.id], key=lambda v: v.institution)
+            for inst, reported, base, flag, preferred in sorted(
+                demands_by_group[g.id], key=itemgetter(0)
+            )
         ]
 
     step("allocation", 4)
@@ -293,8 +291,10 @@ def _assemble(
         # SPEC §8: pre-VBP amount over the allocated volume (agreed − unallocated), per group.
         pre_vbp_total += round_money((agreed - unallocated) * g.pre_vbp_unit_price)
 
-    volumes_out.sort(key=lambda v: (v["institution"], v["group"]))
-    allocations_out.sort(key=lambda a: (a["institution"], a["group"], a["enterprise"]))
+    # Groups were visited in id order and each group's rows are in institution (then
+    # enterprise) order, so a stable sort by institution gives the public ordering.
+    volumes_out.sort(key=itemgetter("institution"))
+    allocations_out.sort(key=itemgetter("institution"))
     institutions_out = []
     prepayment_total = Decimal(0)
     for inst_id in sorted(contract_by_institution):
@@ -349,17 +349,30 @@ def rules_json(rules: RuleSet) -> dict[str, Any]:
 def dumps_outcome(outcome: Mapping[str, Any]) -> str:
     """Canonical text: top-level keys in the public order, one list element per line.
 
-    Fast (the C encoder does each record) and stable: the same outcome gives the same bytes.
+    Stable (the same outcome gives the same bytes) and fast: a list of flat records is encoded
+    by one call of the C encoder, then laid out one record per line.
     """
 
-    def enc(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    def enc(value: Any, separators: tuple[str, str] = (", ", ": ")) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=separators)
 
     parts = []
     for key, value in outcome.items():
         if isinstance(value, list) and value:
-            body = ",\n".join("    " + enc(item) for item in value)
-            parts.append(f"  {enc(key)}: [\n{body}\n  ]")
+            parts.append(f"  {enc(key)}: [\n    {_records_text(value, enc)}\n  ]")
         else:
             parts.append(f"  {enc(key)}: {enc(value)}")
     return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def _records_text(records: list[Any], enc: Callable[..., str]) -> str:
+    # Every list of the outcome holds records of one shape, so the first tells.
+    if not isinstance(records[0], dict) or any(
+        isinstance(v, dict | list) for v in records[0].values()
+    ):
+        return ",\n    ".join(enc(r) for r in records)
+    # Flat records: with ",\n" as the item separator, "},\n{" can only stand between two
+    # records (a scalar value never ends in "}"), and an encoded string never holds a raw
+    # newline or NUL, so the separators can be told apart exactly.
+    text = enc(records, (",\n", ": "))[1:-1]
+    return text.replace("},\n{", "}\x00{").replace(",\n", ", ").replace("}\x00{", "},\n    {")
