@@ -22,6 +22,11 @@ def _add_simulate(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         help="override one rule-set field (VALUE is JSON/YAML: 0.35, null, batch10, [1,2,3])",
     )
     p.add_argument("--allocation", choices=["rule", "min_cost"], default="rule")
+    p.add_argument(
+        "--max-share",
+        metavar="RATIO",
+        help="with --allocation min_cost: the largest share of a group's agreed volume one winner may get",
+    )
     p.add_argument("--solver", choices=["cbc", "highs"], default="cbc")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS")
 

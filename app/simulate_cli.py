@@ -77,6 +77,20 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     return overrides
 
 
+def parse_max_share(raw: str | None, allocation: str) -> Decimal | None:
+    if raw is None:
+        return None
+    if allocation != "min_cost":
+        raise InputError("--max-share needs --allocation min_cost")
+    try:
+        share = Decimal(raw)
+    except ArithmeticError:
+        raise InputError(f"--max-share: {raw!r} is not a decimal") from None
+    if not share.is_finite() or not 0 < share <= 1:
+        raise InputError(f"--max-share must be above 0 and at most 1, got {raw}")
+    return share
+
+
 class _TerminalProgress:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -122,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             round_,
             solver=SolverConfig(name=args.solver, time_limit=args.time_limit),
             allocation=args.allocation,
+            max_share=parse_max_share(args.max_share, args.allocation),
             progress=_progress_for(data),
         )
     except InputError as exc:

@@ -73,9 +73,16 @@ def simulate(
     *,
     solver: SolverConfig | None = None,
     allocation: AllocationMode = "rule",
+    max_share: Decimal | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a validated round and return its outcome (the public format)."""
+    """Evaluate a validated round and return its outcome (the public format).
+
+    `allocation="min_cost"` replaces the rule allocation of SPEC §8 by the what-if
+    minimum-cost transportation LP; `max_share` then caps each winner's share of its group's
+    agreed volume (a bureau-chosen what-if constraint)."""
+    if max_share is not None and allocation != "min_cost":
+        raise ValueError("max_share applies to the min_cost allocation only")
     solver = solver or SolverConfig()
     doc, rules = round_.document, round_.rules
     stages = 5
@@ -169,7 +176,9 @@ def simulate(
         )
     reports = [selection_report]
     if allocation == "min_cost":
-        allocations, allocation_report = allocate_min_cost(allocation_inputs, solver)
+        allocations, allocation_report = allocate_min_cost(
+            allocation_inputs, solver, max_share=max_share
+        )
         reports.append(allocation_report)
     else:
         allocations = {

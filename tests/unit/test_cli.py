@@ -112,3 +112,32 @@ def test_highs_output_is_clean_json():
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert json.loads(res.stdout)["solver"]["name"] == "highs"
+
+
+def test_max_share_caps_each_winner_in_min_cost(capsys):
+    code, out, _ = run(capsys, "simulate", SMALL, "--allocation", "min_cost", "--max-share", "0.5")
+    assert code == 0
+    outcome = json.loads(out)
+    aml = [a for a in outcome["allocations"] if a["group"] == "AML-ORAL"]
+    per_winner: dict[str, int] = {}
+    for a in aml:
+        per_winner[a["enterprise"]] = per_winner.get(a["enterprise"], 0) + a["volume"]
+    assert max(per_winner.values()) <= 240800 // 2
+    assert sum(per_winner.values()) == 240800  # E01 and E02 can carry half each
+
+
+def test_max_share_needs_min_cost(capsys):
+    code, _, err = run(capsys, "simulate", SMALL, "--max-share", "0.5")
+    assert code == 2 and "--allocation min_cost" in err
+
+
+def test_progress_is_written_for_a_terminal():
+    from io import StringIO
+
+    from app.simulate_cli import _TerminalProgress
+
+    stream = StringIO()
+    progress = _TerminalProgress(stream)
+    progress("winner selection", 2, 5)
+    progress("done", 5, 5)
+    assert "[2/5] winner selection" in stream.getvalue() and stream.getvalue().endswith("\n")
