@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import yaml
 
 from solver.document import Round, parse_round_document
-from solver.engine import EngineError, dumps_outcome, simulate
+from solver.engine import EngineError, iter_outcome_text, simulate
 from solver.errors import DocumentError
 from solver.solvers import SolverConfig
 
@@ -129,15 +129,17 @@ def run(args: argparse.Namespace) -> int:
             )
             sys.stdout.write(text)
             return 0
+        progress = _progress_for(data)
         round_: Round = parse_round_document(
             data, profile=args.rules, overrides=parse_overrides(args.set)
         )
+        del data  # the decoded JSON is no longer needed: at national scale it is a gigabyte
         outcome = simulate(
             round_,
             solver=SolverConfig(name=args.solver, time_limit=args.time_limit),
             allocation=args.allocation,
             max_share=parse_max_share(args.max_share, args.allocation),
-            progress=_progress_for(data),
+            progress=progress,
         )
     except InputError as exc:
         print(f"vbp: {exc}", file=sys.stderr)
@@ -150,9 +152,10 @@ def run(args: argparse.Namespace) -> int:
     except EngineError as exc:
         print(f"vbp: internal error: {exc}", file=sys.stderr)
         return 1
-    sys.stdout.write(
-        outcome_table(outcome, round_) if args.format == "table" else dumps_outcome(outcome)
-    )
+    if args.format == "table":
+        sys.stdout.write(outcome_table(outcome, round_))
+    else:
+        sys.stdout.writelines(iter_outcome_text(outcome))
     return 0
 
 

@@ -8,7 +8,7 @@ canonical text, byte-for-byte the same for the same document (`solver.seconds` a
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
@@ -361,17 +361,26 @@ def dumps_outcome(outcome: Mapping[str, Any]) -> str:
     Stable (the same outcome gives the same bytes) and fast: a list of flat records is encoded
     by one call of the C encoder, then laid out one record per line.
     """
+    return "".join(iter_outcome_text(outcome))
+
+
+def iter_outcome_text(outcome: Mapping[str, Any]) -> Iterator[str]:
+    """`dumps_outcome` in pieces, one top-level key at a time, to write without holding the
+    whole text (a national round's outcome is hundreds of megabytes)."""
 
     def enc(value: Any, separators: tuple[str, str] = (", ", ": ")) -> str:
         return json.dumps(value, ensure_ascii=False, separators=separators)
 
-    parts = []
-    for key, value in outcome.items():
+    yield "{\n"
+    for i, (key, value) in enumerate(outcome.items()):
+        lead = ",\n" if i else ""
         if isinstance(value, list) and value:
-            parts.append(f"  {enc(key)}: [\n    {_records_text(value, enc)}\n  ]")
+            yield f"{lead}  {enc(key)}: [\n    "
+            yield _records_text(value, enc)
+            yield "\n  ]"
         else:
-            parts.append(f"  {enc(key)}: {enc(value)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+            yield f"{lead}  {enc(key)}: {enc(value)}"
+    yield "\n}\n"
 
 
 def _records_text(records: list[Any], enc: Callable[..., str]) -> str:
