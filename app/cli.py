@@ -47,6 +47,10 @@ def _add_serve(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p.add_argument("--port", type=int, default=8000)
 
 
+def _add_migrate(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    sub.add_parser("migrate", help="apply the database migrations (VBP_DATABASE_URL) and exit")
+
+
 def _add_tokens(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("tokens", help="manage API tokens")
     tsub = p.add_subparsers(dest="tokens_command", required=True)
@@ -61,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulate(sub)
     _add_compare(sub)
     _add_serve(sub)
+    _add_migrate(sub)
     _add_tokens(sub)
     return parser
 
@@ -75,6 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.main import serve
 
         serve(host=args.host, port=args.port)
+        return 0
+    if args.command == "migrate":
+        from app.db import upgrade
+        from app.settings import Settings
+
+        upgrade(Settings().database_url)
         return 0
     if args.command == "tokens":
         from app.auth.cli import create_token_command
