@@ -1,0 +1,66 @@
+"""Small shared API pieces: identifiers, pages, timestamps."""
+
+from decimal import Decimal
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
+
+# Ids are chosen by the bureau (they match the round document's ids) and appear in URLs:
+# letters (any script), digits, '_', '.', '-'; no '/' or spaces.
+ID_PATTERN = r"^\w[\w.\-]{0,99}$"
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=100),
+    Field(examples=["YN-2027-01"]),
+]
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list. Pass `next_cursor` back as `cursor` for the next page."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        default=None, description="cursor of the next page; null on the last page"
+    )
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """Cursors are opaque to clients; here they are the last id of the previous page."""
+    from app.errors import InvalidInput
+
+    if cursor is None:
+        return None
+    if not cursor.isdigit():
+        raise InvalidInput("invalid cursor", [("query.cursor", "use next_cursor of a page")])
+    return int(cursor)
+
+
+def encode_cursor(last_id: int | None) -> str | None:
+    return None if last_id is None else str(last_id)
+
+
+def _positive_decimal(value: object) -> object:
+    """Money, prices and strengths: decimal strings (numbers accepted); zero, negatives, NaN
+    and floats' binary noise refused (SPEC §4: never floats for money)."""
+    from decimal import Decimal, InvalidOperation
+
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError('must be a positive decimal (a string such as "9.80" or a number)')
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else value)
+    except InvalidOperation:
+        raise ValueError(f"must be a positive decimal, got {value!r}") from None
+    if not number.is_finite() or number <= 0:
+        raise ValueError(f"must be a positive decimal, got {value!r}")
+    if len(str(number)) > 40:
+        raise ValueError("too many digits")
+    return number
+
+
+PositiveDecimal = Annotated[
+    Decimal,
+    BeforeValidator(_positive_decimal),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["0.5000"]}),
+]

@@ -1,0 +1,103 @@
+"""Engine, per-request session and migrations.
+
+- `make_engine(url)`: SQLite gets foreign keys, WAL and one writer transaction at a time
+  (`BEGIN IMMEDIATE`), so a request's reads and writes see one consistent database; PostgreSQL
+  uses psycopg 3.
+- `SessionDep`: one transaction per request. The session commits when the handler has returned
+  (before the response is sent) and rolls back on any error. Services `flush()`, never
+  `commit()`.
+- `upgrade(url)`: `alembic upgrade head`, programmatically (the app never calls create_all()).
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = REPO_ROOT / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://…` and `postgres://…` mean psycopg 3 here (psycopg2 is not installed)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+
+    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if make_url(url).database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection: Any) -> None:
+        # One writer at a time, taken at the start of the transaction: a request that reads
+        # and then writes can never interleave with another writer (SQLite has no FOR UPDATE).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def is_postgresql(session_or_engine: Session | Engine) -> bool:
+    bind = (
+        session_or_engine.get_bind()
+        if isinstance(session_or_engine, Session)
+        else session_or_engine
+    )
+    return bind.dialect.name == "postgresql"
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit on success, roll back on error."""
+    engine: Engine = request.app.state.engine
+    with Session(engine, expire_on_commit=False) as session:
+        # the route class stores the idempotent response through the same session
+        request.state.session = session
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        else:
+            session.commit()
+
+
+# scope="function": the session closes (and commits) when the handler returns, before the
+# response is sent, so a client never sees a success that was not committed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # passed as an attribute, not an ini option, so '%' in a password needs no escaping
+    config.attributes["database_url"] = normalise_url(url)
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply the migrations (`alembic upgrade head`) to the database at `url`."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)

@@ -1,0 +1,23 @@
+"""Service settings: one pydantic-settings class, read from `VBP_*` environment variables.
+
+Nothing else reads `os.environ`. `create_app(settings)` receives an instance; no settings object
+is built at import time.
+"""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VBP_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./vbp.db",
+        description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user@host/db",
+    )
+    sql_echo: bool = Field(default=False, description="log every SQL statement")
+    bulk_max_lines: int = Field(
+        default=100_000, ge=1, description="most demand lines one bulk upload may hold"
+    )
+    page_max: int = Field(default=1000, ge=1, description="largest page size of list routes")
+    log_level: str = "info"
