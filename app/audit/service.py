@@ -1,0 +1,189 @@
+"""Recording and reading the audit trail.
+
+Every change writes an event in the same transaction: who (role, actor id, token name), when,
+which entity (type, id, round), what (action) and the entity before and after, as JSON.
+
+Sealed data must never reach the trail (SPEC §5: before opening nobody but the enterprise may
+read a bid's price). Two hooks make that hard to get wrong:
+- `register_redactor("bid", redact_fields("pack_price", ...))`: applied to every event of
+  that entity type, whoever records it;
+- `record(..., redact=...)`: one more redactor for one call.
+"""
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import insert
+from sqlmodel import Session, SQLModel, col, select
+
+from app.audit.models import AuditEvent
+from app.auth.service import Principal
+
+Payload = dict[str, Any]
+Redactor = Callable[[Payload], Payload]
+SEALED = "[sealed]"
+
+_REDACTORS: dict[str, list[Redactor]] = {}
+
+
+@dataclass(frozen=True)
+class AuditActor:
+    role: str
+    id: str | None
+    name: str
+
+    @classmethod
+    def of(cls, who: "Principal | AuditActor") -> "AuditActor":
+        if isinstance(who, AuditActor):
+            return who
+        return cls(role=who.role.value, id=who.actor_id, name=who.token_name)
+
+
+# changes made from the command line (`vbp tokens create`)
+COMMAND_LINE = AuditActor(role="system", id=None, name="vbp command line")
+
+
+def register_redactor(entity_type: str, redactor: Redactor) -> None:
+    """Apply `redactor` to the before/after of every event of `entity_type`."""
+    _REDACTORS.setdefault(entity_type, []).append(redactor)
+
+
+def redact_fields(*names: str) -> Redactor:
+    """A redactor that replaces the value of each named key, at any depth, by '[sealed]'."""
+    hidden = frozenset(names)
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (SEALED if k in hidden else scrub(v)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+
+    def redactor(payload: Payload) -> Payload:
+        result: Payload = scrub(payload)
+        return result
+
+    return redactor
+
+
+def snapshot(row: SQLModel | Mapping[str, Any], *, exclude: Iterable[str] = ()) -> Payload:
+    """A JSON-ready copy of a row (decimals as strings, datetimes ISO 8601)."""
+    data = dict(row) if isinstance(row, Mapping) else row.model_dump()
+    for name in exclude:
+        data.pop(name, None)
+    result: Payload = jsonable_encoder(data)
+    return result
+
+
+def _prepare(
+    entity_type: str, payload: Mapping[str, Any] | None, redact: Redactor | None
+) -> Payload | None:
+    if payload is None:
+        return None
+    data: Payload = jsonable_encoder(dict(payload))
+    for redactor in _REDACTORS.get(entity_type, ()):
+        data = redactor(data)
+    if redact is not None:
+        data = redact(data)
+    return data
+
+
+def record(
+    session: Session,
+    *,
+    actor: "Principal | AuditActor",
+    now: datetime,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    round_id: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    redact: Redactor | None = None,
+) -> None:
+    who = AuditActor.of(actor)
+    session.add(
+        AuditEvent(
+            at=now,
+            actor_role=who.role,
+            actor_id=who.id,
+            actor_name=who.name,
+            round_id=round_id,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            before=_prepare(entity_type, before, redact),
+            after=_prepare(entity_type, after, redact),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change for `record_many`."""
+
+    entity_id: str
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+
+
+def record_many(
+    session: Session,
+    *,
+    actor: "Principal | AuditActor",
+    now: datetime,
+    action: str,
+    entity_type: str,
+    round_id: str | None,
+    changes: Sequence[Change],
+    redact: Redactor | None = None,
+) -> None:
+    """Many events of one kind in one multi-row INSERT (bulk uploads, locking)."""
+    if not changes:
+        return
+    who = AuditActor.of(actor)
+    rows = [
+        {
+            "at": now,
+            "actor_role": who.role,
+            "actor_id": who.id,
+            "actor_name": who.name,
+            "round_id": round_id,
+            "entity_type": entity_type,
+            "entity_id": change.entity_id,
+            "action": action,
+            "before": _prepare(entity_type, change.before, redact),
+            "after": _prepare(entity_type, change.after, redact),
+        }
+        for change in changes
+    ]
+    session.execute(insert(AuditEvent), rows)
+
+
+def list_events(
+    session: Session,
+    *,
+    round_id: str | None,
+    entity_type: str | None,
+    entity_id: str | None,
+    after_id: int | None,
+    limit: int,
+) -> tuple[list[AuditEvent], int | None]:
+    """Events in the order they happened; returns the page and the cursor of the next."""
+    query = select(AuditEvent)
+    if round_id is not None:
+        query = query.where(AuditEvent.round_id == round_id)
+    if entity_type is not None:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if entity_id is not None:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if after_id is not None:
+        query = query.where(col(AuditEvent.id) > after_id)
+    rows = list(session.exec(query.order_by(col(AuditEvent.id)).limit(limit + 1)))
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, rows[-1].id
+    return rows, None

@@ -1,0 +1,98 @@
+"""The route class of every vbp route, and the router factory.
+
+`VbpRoute`:
+- requires an access declaration (`require(...)` or `public`, see `app.auth.deps`) and
+  publishes it in OpenAPI as `x-roles` (an empty list for public routes);
+- documents the problem+json errors a route can return;
+- makes every POST honour `Idempotency-Key` (`app.idempotency.service`).
+
+Use `make_router(prefix=..., tags=[...])` for a domain's router.
+"""
+
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.deps import RoleGuard, public
+from app.errors import problem_responses
+from app.idempotency import service as idempotency
+
+X_ROLES = "x-roles"
+X_IDEMPOTENCY_REDACT = "x-idempotency-redact"
+
+
+def _walk(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _walk(sub)
+
+
+class VbpRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = {m.upper() for m in kwargs.get("methods") or ()}
+        if "POST" in methods:
+            kwargs["dependencies"] = [
+                Depends(idempotency.idempotency_guard),
+                *(kwargs.get("dependencies") or []),
+            ]
+        super().__init__(path, endpoint, **kwargs)
+
+        calls = [d.call for d in _walk(self.dependant)]
+        guards = {c for c in calls if isinstance(c, RoleGuard)}
+        is_public = public in calls
+        name = f"{sorted(methods)} {path}"
+        if len(guards) + int(is_public) != 1:
+            raise RuntimeError(
+                f"route {name} must declare who may call it with exactly one "
+                f"Depends(require(...)) or Depends(public); found {len(guards)} guard(s)"
+                f"{' and public' if is_public else ''}"
+            )
+        roles = [] if is_public else [r.value for r in next(iter(guards)).roles]
+        self.allowed_roles: tuple[str, ...] = tuple(roles)
+        self.openapi_extra = {**(self.openapi_extra or {}), X_ROLES: roles}
+
+        statuses = [422]
+        if not is_public:
+            statuses += [401, 403]
+        for status, entry in problem_responses(*statuses).items():
+            self.responses.setdefault(status, entry)
+        if "POST" in methods:
+            self.description = (self.description or "") + (
+                "\n\nSend an `Idempotency-Key` header to make a retry safe: the first "
+                "response is replayed (header `Idempotent-Replayed: true`)."
+            )
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        redact = tuple((self.openapi_extra or {}).get(X_IDEMPOTENCY_REDACT, ()))
+
+        async def route_handler(request: Request) -> Response:
+            response = await handler(request)
+            row = getattr(request.state, "idempotency_row", None)
+            if row is None:
+                return response
+            # still inside the request's transaction: the session commits after this returns
+            session = request.state.session
+            if 200 <= response.status_code < 300 and hasattr(response, "body"):
+                await run_in_threadpool(
+                    idempotency.store_response,
+                    session,
+                    row,
+                    status_code=response.status_code,
+                    body=bytes(response.body),
+                    headers=list(response.headers.items()),
+                    redact=redact,
+                )
+            else:
+                await run_in_threadpool(idempotency.forget, session, row)
+            return response
+
+        return route_handler
+
+
+def make_router(**kwargs: Any) -> APIRouter:
+    return APIRouter(route_class=VbpRoute, **kwargs)
