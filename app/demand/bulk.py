@@ -1,0 +1,183 @@
+"""Bulk demand uploads: JSON arrays or CSV, parsed and checked line by line.
+
+All or nothing: every bad line is reported (line number, field, message) and nothing is
+stored unless every line is good. Line numbers: in CSV the header is line 1, so the first
+report is line 2; in JSON, line n is the n-th element of the array.
+"""
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from app.errors import FieldError
+
+COLUMNS = ("group", "reported", "last_year_usage", "preferred_enterprise")
+REQUIRED = ("group", "reported", "last_year_usage")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    line: int
+    group: str
+    reported: int
+    last_year_usage: int
+    preferred_enterprise: str | None
+
+
+def parse_json(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[FieldError]]:
+    try:
+        items = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [], [FieldError(field="body", message=f"invalid JSON: {exc}")]
+    if not isinstance(items, list):
+        return [], [FieldError(field="body", message="expected a JSON array of demand lines")]
+    rows, errors = [], []
+    for i, item in enumerate(items, start=1):
+        if isinstance(item, dict):
+            rows.append((i, item))
+        else:
+            errors.append(FieldError(line=i, field="(line)", message="expected an object"))
+    return rows, errors
+
+
+def parse_csv(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[FieldError]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [FieldError(field="body", message=f"CSV must be UTF-8: {exc}")]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], [FieldError(line=1, field="(header)", message="empty file: expected a header")]
+    except csv.Error as exc:
+        return [], [FieldError(line=1, field="(header)", message=f"unreadable CSV: {exc}")]
+    names = [h.strip() for h in header]
+    errors = [
+        FieldError(
+            line=1, field=n or "(empty)", message=f"unknown column; expected {', '.join(COLUMNS)}"
+        )
+        for n in names
+        if n not in COLUMNS
+    ]
+    errors += [
+        FieldError(line=1, field=n, message="missing column") for n in REQUIRED if n not in names
+    ]
+    errors += [
+        FieldError(line=1, field=n, message="duplicate column")
+        for n in sorted({n for n in names if names.count(n) > 1})
+    ]
+    if errors:
+        return [], errors
+    rows: list[tuple[int, dict[str, Any]]] = []
+    width = len(names)
+    try:
+        for record in reader:
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # blank line
+            if len(record) != width:
+                errors.append(
+                    FieldError(
+                        line=reader.line_num,
+                        field="(line)",
+                        message=f"expected {width} values, found {len(record)}",
+                    )
+                )
+                continue
+            rows.append((reader.line_num, dict(zip(names, record, strict=True))))
+    except csv.Error as exc:
+        errors.append(
+            FieldError(line=reader.line_num, field="(line)", message=f"unreadable CSV: {exc}")
+        )
+    return rows, errors
+
+
+def _volume(value: Any, *, text: bool, max_volume: int) -> tuple[int | None, str | None]:
+    if text:
+        value = value.strip() if isinstance(value, str) else value
+        if not isinstance(value, str) or not value.isdigit() or not value.isascii():
+            return None, "must be a whole number ≥ 0"
+        number = int(value)
+    else:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None, "must be a whole number ≥ 0"
+        number = value
+        if number < 0:
+            return None, "must be a whole number ≥ 0"
+    if number > max_volume:
+        return None, f"exceeds max_unit_volume {max_volume}"
+    return number, None
+
+
+def check_lines(
+    rows: list[tuple[int, dict[str, Any]]],
+    *,
+    text: bool,
+    groups: set[str],
+    max_volume: int,
+) -> tuple[list[Line], list[FieldError], set[str]]:
+    """Typed lines, errors, and the preferred enterprises named (checked by the caller)."""
+    lines: list[Line] = []
+    errors: list[FieldError] = []
+    first_line: dict[str, int] = {}
+    enterprises: set[str] = set()
+    for number, row in rows:
+        bad = False
+        for key in row:
+            if key not in COLUMNS:
+                errors.append(FieldError(line=number, field=str(key), message="unknown field"))
+                bad = True
+        group = row.get("group")
+        if isinstance(group, str):
+            group = group.strip()
+        if not isinstance(group, str) or not group:
+            errors.append(FieldError(line=number, field="group", message="required"))
+            bad = True
+        elif group not in groups:
+            errors.append(
+                FieldError(line=number, field="group", message=f"unknown group {group!r}")
+            )
+            bad = True
+        elif group in first_line:
+            errors.append(
+                FieldError(
+                    line=number,
+                    field="group",
+                    message=f"second line for group {group!r} (first at line {first_line[group]})",
+                )
+            )
+            bad = True
+        else:
+            first_line[group] = number
+        values: dict[str, int] = {}
+        for field in ("reported", "last_year_usage"):
+            if field not in row:
+                errors.append(FieldError(line=number, field=field, message="required"))
+                bad = True
+                continue
+            value, problem = _volume(row[field], text=text, max_volume=max_volume)
+            if problem is not None:
+                errors.append(FieldError(line=number, field=field, message=problem))
+                bad = True
+            else:
+                assert value is not None
+                values[field] = value
+        preferred = row.get("preferred_enterprise")
+        if isinstance(preferred, str):
+            preferred = preferred.strip() or None
+        if preferred is not None and not isinstance(preferred, str):
+            errors.append(
+                FieldError(
+                    line=number, field="preferred_enterprise", message="must be an enterprise id"
+                )
+            )
+            bad = True
+        if bad:
+            continue
+        if preferred is not None:
+            enterprises.add(preferred)
+        assert isinstance(group, str)
+        lines.append(Line(number, group, values["reported"], values["last_year_usage"], preferred))
+    return lines, errors, enterprises

@@ -1,0 +1,105 @@
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+from app.common import Identifier
+from app.demand.models import BaseFlag, ReviewStatus
+
+Volume = Annotated[StrictInt, Field(ge=0, description="minimal units of the representative spec")]
+
+
+class DemandFields(BaseModel):
+    """An institution's report for one group (SPEC §3)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"reported": 120000, "last_year_usage": 130000, "preferred_enterprise": None}
+            ]
+        },
+    )
+
+    reported: Volume
+    last_year_usage: Volume
+    preferred_enterprise: Identifier | None = Field(
+        default=None, description="by-brand reporting: a registered enterprise's id"
+    )
+
+
+class DemandLine(DemandFields):
+    """One line of a bulk upload (the same fields as the round document's `demands[]`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "group": "AML-ORAL",
+                    "reported": 120000,
+                    "last_year_usage": 130000,
+                    "preferred_enterprise": None,
+                }
+            ]
+        },
+    )
+
+    group: str
+
+
+class DemandReportPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    round_id: str
+    institution_id: str
+    group_id: str
+    reported: int
+    last_year_usage: int
+    preferred_enterprise: str | None = Field(validation_alias="preferred_enterprise_id")
+    flagged: bool = Field(description="reported < demand_floor_ratio × last_year_usage")
+    review_status: ReviewStatus | None
+    adjusted_volume: int | None
+    review_reason: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    base_volume: int | None = Field(description="采购量基数, set when demand is locked")
+    base_flag: BaseFlag | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReviewRequest(BaseModel):
+    """The bureau's decision on a report: accept it (e.g. the institution's justification for
+    a report below the floor), adjust it to `volume`, or reject it. A reason is required."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"decision": "adjust", "volume": 104000, "reason": "usage data from HIS"},
+                {"decision": "accept", "reason": "ward closed for renovation in 2027"},
+            ]
+        },
+    )
+
+    decision: Literal["accept", "adjust", "reject"]
+    volume: Volume | None = Field(default=None, description="the adjusted report (adjust only)")
+    reason: str = Field(min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _volume_with_adjust(self) -> "ReviewRequest":
+        if (self.decision == "adjust") != (self.volume is not None):
+            raise ValueError("volume is required to adjust, and only then")
+        return self
+
+
+class BulkResult(BaseModel):
+    round_id: str
+    institution_id: str
+    lines: int
+    created: int
+    updated: int
+    unchanged: int
+    flagged: int

@@ -1,0 +1,508 @@
+"""Demand reports, their review, and base volumes (采购量基数), SPEC §3.
+
+- An institution reports per group while the round is `demand_open` and the clock is inside
+  the demand window (otherwise 409). A report is flagged iff reported < demand_floor_ratio ×
+  last_year_usage, exactly (a usage of 0 is never flagged); a flagged report awaits review
+  (`pending`). Reporting again replaces the report and clears an earlier review.
+- The bureau reviews a report (accept / adjust / reject, with a reason) until demand is locked.
+- Locking (demand_open → demand_locked) fixes each report's base volume:
+  accepted → the report (flag `below_floor_accepted` if it was below the floor);
+  adjusted → the adjusted value; rejected → 0 (the line stays, so the institution is still
+  listed in the outcome, with nothing allocated: SPEC §8 gives no allocation to a zero agreed
+  volume); not reviewed → the rule set's `below_floor_policy` (`raise`: ceil(floor × usage),
+  flag `below_floor_raised`; `accept`: the report, flag `below_floor_accepted`).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from app.actors.models import Enterprise
+from app.audit import service as audit
+from app.auth.service import Principal
+from app.catalog.models import Group
+from app.concurrency import check_if_match
+from app.demand.bulk import check_lines
+from app.demand.models import BaseFlag, DemandReport, ReviewStatus
+from app.demand.schemas import BulkResult, DemandFields, ReviewRequest
+from app.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, WindowClosed
+from app.rounds.access import load_round, require_state, rules_of
+from app.rounds.lifecycle import RoundState
+from app.rounds.models import Round
+from solver.demand import base_volume, is_below_floor
+
+ENTITY = "demand_report"
+TABLE = DemandReport.__table__  # type: ignore[attr-defined]
+# fields of a report that the audit trail shows
+_AUDITED = (
+    "reported",
+    "last_year_usage",
+    "preferred_enterprise_id",
+    "flagged",
+    "review_status",
+    "adjusted_volume",
+    "review_reason",
+    "reviewed_by",
+    "base_volume",
+    "base_flag",
+)
+
+
+def entity_id(round_id: str, institution_id: str, group_id: str) -> str:
+    return f"{round_id}/{institution_id}/{group_id}"
+
+
+def _state(values: Any) -> dict[str, Any]:
+    get = values.get if isinstance(values, dict) else lambda k: getattr(values, k)
+    out = {k: get(k) for k in _AUDITED}
+    for k in ("review_status", "base_flag"):
+        if out[k] is not None:
+            out[k] = getattr(out[k], "value", out[k])
+    return out
+
+
+def check_demand_window(r: Round, now: datetime) -> None:
+    """SPEC §10: reports only while demand is open and the clock is inside the window."""
+    if r.state is not RoundState.demand_open:
+        raise WindowClosed(
+            f"round {r.id} takes no demand reports in state {r.state.value}; "
+            "reports are accepted only while it is demand_open",
+            state=r.state.value,
+        )
+    if r.demand_opens_at is not None and now < r.demand_opens_at:
+        raise WindowClosed(
+            f"the demand window of round {r.id} opens at {r.demand_opens_at.isoformat()}",
+            opens_at=r.demand_opens_at.isoformat(),
+        )
+    if r.demand_closes_at is not None and now >= r.demand_closes_at:
+        raise WindowClosed(
+            f"the demand window of round {r.id} closed at {r.demand_closes_at.isoformat()}",
+            closes_at=r.demand_closes_at.isoformat(),
+        )
+
+
+def _known_enterprises(session: Session, ids: Iterable[str]) -> set[str]:
+    wanted = sorted(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(session.exec(select(Enterprise.id).where(col(Enterprise.id).in_(chunk))).all())
+    return found
+
+
+def get_report(
+    session: Session, *, round_id: str, institution_id: str, group_id: str, viewer: Principal
+) -> DemandReport:
+    """404 for a missing report, and for another institution's."""
+    if viewer.role.value == "institution" and viewer.actor_id != institution_id:
+        raise NotFound(f"no demand report of institution {institution_id!r} in group {group_id!r}")
+    row = session.exec(
+        select(DemandReport).where(
+            DemandReport.round_id == round_id,
+            DemandReport.institution_id == institution_id,
+            DemandReport.group_id == group_id,
+        )
+    ).one_or_none()
+    if row is None:
+        load_round(session, round_id)  # 404 names the round when it is the round that is missing
+        raise NotFound(f"no demand report of institution {institution_id!r} in group {group_id!r}")
+    return row
+
+
+def report_demand(
+    session: Session,
+    *,
+    round_id: str,
+    group_id: str,
+    data: DemandFields,
+    if_match: str | None,
+    actor: Principal,
+    now: datetime,
+) -> tuple[DemandReport, bool]:
+    """The institution's report for one group; returns it and whether it is new."""
+    institution_id = actor.actor_id
+    assert institution_id is not None
+    r = load_round(session, round_id, lock="share")
+    if session.get(Group, (round_id, group_id)) is None:
+        raise NotFound(f"round {round_id!r} has no group {group_id!r}")
+    check_demand_window(r, now)
+    rules = rules_of(r)
+    problems = [
+        (f"body.{f}", f"exceeds max_unit_volume {rules.max_unit_volume}")
+        for f in ("reported", "last_year_usage")
+        if getattr(data, f) > rules.max_unit_volume
+    ]
+    if data.preferred_enterprise is not None and not _known_enterprises(
+        session, [data.preferred_enterprise]
+    ):
+        problems.append(
+            ("body.preferred_enterprise", f"unknown enterprise {data.preferred_enterprise!r}")
+        )
+    if problems:
+        raise InvalidInput("invalid demand report", problems)
+
+    row = session.exec(
+        select(DemandReport)
+        .where(
+            DemandReport.round_id == round_id,
+            DemandReport.institution_id == institution_id,
+            DemandReport.group_id == group_id,
+        )
+        .with_for_update()
+    ).one_or_none()
+    flagged = is_below_floor(data.reported, data.last_year_usage, rules.demand_floor_ratio)
+    if row is None:
+        if if_match is not None:
+            raise PreconditionFailed(
+                f"If-Match {if_match} given, but there is no report for group {group_id!r} yet"
+            )
+        row = DemandReport(
+            round_id=round_id,
+            institution_id=institution_id,
+            group_id=group_id,
+            reported=data.reported,
+            last_year_usage=data.last_year_usage,
+            preferred_enterprise_id=data.preferred_enterprise,
+            flagged=flagged,
+            review_status=ReviewStatus.pending if flagged else None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            now=now,
+            action="report",
+            entity_type=ENTITY,
+            entity_id=entity_id(round_id, institution_id, group_id),
+            round_id=round_id,
+            after=_state(row),
+        )
+        return row, True
+
+    check_if_match(if_match, row.version, what=f"the report for group {group_id}")
+    if (row.reported, row.last_year_usage, row.preferred_enterprise_id) == (
+        data.reported,
+        data.last_year_usage,
+        data.preferred_enterprise,
+    ):
+        return row, False  # the same report again: nothing changes
+    before = _state(row)
+    row.reported = data.reported
+    row.last_year_usage = data.last_year_usage
+    row.preferred_enterprise_id = data.preferred_enterprise
+    row.flagged = flagged
+    # a new report needs a new review
+    row.review_status = ReviewStatus.pending if flagged else None
+    row.adjusted_volume = row.review_reason = row.reviewed_by = row.reviewed_at = None
+    row.version += 1
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        now=now,
+        action="report",
+        entity_type=ENTITY,
+        entity_id=entity_id(round_id, institution_id, group_id),
+        round_id=round_id,
+        before=before,
+        after=_state(row),
+    )
+    return row, False
+
+
+def bulk_report(
+    session: Session,
+    *,
+    round_id: str,
+    rows: list[tuple[int, dict[str, Any]]],
+    parse_errors: list[FieldError],
+    text: bool,
+    max_lines: int,
+    actor: Principal,
+    now: datetime,
+) -> BulkResult:
+    """Many reports of one institution at once: all or nothing."""
+    institution_id = actor.actor_id
+    assert institution_id is not None
+    r = load_round(session, round_id, lock="share")
+    check_demand_window(r, now)
+    if len(rows) + len(parse_errors) > max_lines:
+        raise InvalidInput(
+            f"too many lines: at most {max_lines} per upload",
+            [FieldError(field="body", message=f"at most {max_lines} lines")],
+        )
+    rules = rules_of(r)
+    groups = set(session.exec(select(Group.id).where(Group.round_id == round_id)).all())
+    lines, errors, named = check_lines(
+        rows, text=text, groups=groups, max_volume=rules.max_unit_volume
+    )
+    errors = parse_errors + errors
+    unknown = named - _known_enterprises(session, named)
+    if unknown:
+        errors += [
+            FieldError(
+                line=line.line,
+                field="preferred_enterprise",
+                message=f"unknown enterprise {line.preferred_enterprise!r}",
+            )
+            for line in lines
+            if line.preferred_enterprise in unknown
+        ]
+    if errors:
+        errors.sort(key=lambda e: e.line or 0)
+        raise InvalidInput(f"{len(errors)} problem(s) in the upload; nothing was stored", errors)
+    if not lines:
+        raise InvalidInput("empty upload", [FieldError(field="body", message="no demand lines")])
+
+    existing = {
+        row.group_id: row
+        for row in session.execute(
+            core_select(
+                TABLE.c.id,
+                TABLE.c.group_id,
+                *[TABLE.c[k] for k in _AUDITED],
+                TABLE.c.version,
+            )
+            .where(TABLE.c.round_id == round_id, TABLE.c.institution_id == institution_id)
+            .with_for_update()
+        ).mappings()
+    }
+    floor = rules.demand_floor_ratio
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    changes: list[audit.Change] = []
+    flagged_count = 0
+    for line in lines:
+        flagged = is_below_floor(line.reported, line.last_year_usage, floor)
+        flagged_count += flagged
+        values = {
+            "reported": line.reported,
+            "last_year_usage": line.last_year_usage,
+            "preferred_enterprise_id": line.preferred_enterprise,
+            "flagged": flagged,
+            "review_status": ReviewStatus.pending.value if flagged else None,
+            "adjusted_volume": None,
+            "review_reason": None,
+            "reviewed_by": None,
+            "reviewed_at": None,
+            "base_volume": None,
+            "base_flag": None,
+            "updated_at": now,
+        }
+        eid = entity_id(round_id, institution_id, line.group)
+        old = existing.get(line.group)
+        if old is None:
+            inserts.append(
+                values
+                | {
+                    "round_id": round_id,
+                    "institution_id": institution_id,
+                    "group_id": line.group,
+                    "version": 1,
+                    "created_at": now,
+                }
+            )
+            changes.append(audit.Change(eid, None, _state(values)))
+        elif (old["reported"], old["last_year_usage"], old["preferred_enterprise_id"]) != (
+            line.reported,
+            line.last_year_usage,
+            line.preferred_enterprise,
+        ):
+            updates.append(values | {"_id": old["id"], "version": old["version"] + 1})
+            changes.append(audit.Change(eid, _state(dict(old)), _state(values)))
+    if inserts:
+        session.execute(insert(TABLE), inserts)
+    if updates:
+        session.execute(
+            update(TABLE).where(TABLE.c.id == bindparam("_id")),
+            updates,
+            execution_options={"synchronize_session": False},
+        )
+    audit.record_many(
+        session,
+        actor=actor,
+        now=now,
+        action="report",
+        entity_type=ENTITY,
+        round_id=round_id,
+        changes=changes,
+    )
+    return BulkResult(
+        round_id=round_id,
+        institution_id=institution_id,
+        lines=len(lines),
+        created=len(inserts),
+        updated=len(updates),
+        unchanged=len(lines) - len(inserts) - len(updates),
+        flagged=flagged_count,
+    )
+
+
+def review(
+    session: Session,
+    *,
+    round_id: str,
+    institution_id: str,
+    group_id: str,
+    data: ReviewRequest,
+    if_match: str | None,
+    actor: Principal,
+    now: datetime,
+) -> DemandReport:
+    """The bureau's decision on one report, recorded with who, when and why."""
+    r = load_round(session, round_id, lock="share")
+    row = get_report(
+        session, round_id=round_id, institution_id=institution_id, group_id=group_id, viewer=actor
+    )
+    require_state(r, RoundState.demand_open, doing="review demand")
+    check_if_match(if_match, row.version, what=f"the report of {institution_id} for {group_id}")
+    if data.volume is not None and data.volume > rules_of(r).max_unit_volume:
+        raise InvalidInput(
+            "invalid review",
+            [("body.volume", f"exceeds max_unit_volume {rules_of(r).max_unit_volume}")],
+        )
+    before = _state(row)
+    row.review_status = {
+        "accept": ReviewStatus.accepted,
+        "adjust": ReviewStatus.adjusted,
+        "reject": ReviewStatus.rejected,
+    }[data.decision]
+    row.adjusted_volume = data.volume
+    row.review_reason = data.reason
+    row.reviewed_by = actor.token_name
+    row.reviewed_at = now
+    row.version += 1
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        now=now,
+        action=f"review.{data.decision}",
+        entity_type=ENTITY,
+        entity_id=entity_id(round_id, institution_id, group_id),
+        round_id=round_id,
+        before=before,
+        after=_state(row),
+    )
+    return row
+
+
+def list_reports(
+    session: Session,
+    *,
+    round_id: str,
+    viewer: Principal,
+    institution_id: str | None,
+    group_id: str | None,
+    flagged: bool | None,
+    review_status: ReviewStatus | None,
+    after_id: int | None,
+    limit: int,
+) -> tuple[list[DemandReport], int | None]:
+    """The bureau lists every report; an institution only its own."""
+    load_round(session, round_id)
+    if viewer.role.value == "institution":
+        institution_id = viewer.actor_id
+    query = select(DemandReport).where(DemandReport.round_id == round_id)
+    if institution_id is not None:
+        query = query.where(col(DemandReport.institution_id) == institution_id)
+    if group_id is not None:
+        query = query.where(col(DemandReport.group_id) == group_id)
+    if flagged is not None:
+        query = query.where(col(DemandReport.flagged) == flagged)
+    if review_status is not None:
+        query = query.where(col(DemandReport.review_status) == review_status)
+    if after_id is not None:
+        query = query.where(col(DemandReport.id) > after_id)
+    rows = list(session.execute(query.order_by(col(DemandReport.id)).limit(limit + 1)).scalars())
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, rows[-1].id
+    return rows, None
+
+
+def _base(row: Any, rules: Any) -> tuple[int, BaseFlag | None]:
+    status = row["review_status"]
+    if status == ReviewStatus.accepted:
+        return row["reported"], BaseFlag.below_floor_accepted if row["flagged"] else None
+    if status == ReviewStatus.adjusted:
+        return row["adjusted_volume"], None
+    if status == ReviewStatus.rejected:
+        return 0, None
+    result = base_volume(
+        reported=row["reported"],
+        last_year_usage=row["last_year_usage"],
+        accepted_below_floor=False,
+        rules=rules,
+    )
+    return result.base_volume, None if result.flag is None else BaseFlag(result.flag)
+
+
+def lock_base_volumes(session: Session, round_: Round, *, now: datetime, actor: Principal) -> None:
+    """SPEC §3: fix every report's base volume (the transition demand_open → demand_locked)."""
+    rules = rules_of(round_)
+    rows = session.execute(
+        core_select(
+            TABLE.c.id,
+            TABLE.c.institution_id,
+            TABLE.c.group_id,
+            TABLE.c.version,
+            *[TABLE.c[k] for k in _AUDITED],
+        ).where(TABLE.c.round_id == round_.id)
+    ).mappings()
+    updates: list[dict[str, Any]] = []
+    changes: list[audit.Change] = []
+    for row in rows:
+        volume, flag = _base(row, rules)
+        updates.append(
+            {
+                "_id": row["id"],
+                "base_volume": volume,
+                "base_flag": None if flag is None else flag.value,
+                "version": row["version"] + 1,
+                "updated_at": now,
+            }
+        )
+        changes.append(
+            audit.Change(
+                entity_id(round_.id, row["institution_id"], row["group_id"]),
+                {"base_volume": row["base_volume"], "base_flag": row["base_flag"]},
+                {"base_volume": volume, "base_flag": None if flag is None else flag.value},
+            )
+        )
+    if updates:
+        session.execute(
+            update(TABLE).where(TABLE.c.id == bindparam("_id")),
+            updates,
+            execution_options={"synchronize_session": False},
+        )
+    audit.record_many(
+        session,
+        actor=actor,
+        now=now,
+        action="lock",
+        entity_type=ENTITY,
+        round_id=round_.id,
+        changes=changes,
+    )
+
+
+def group_base_volumes(session: Session, round_id: str) -> dict[str, int]:
+    """Σ base volume per group after locking (SPEC §3: the group's base volume)."""
+    result = session.execute(
+        core_select(TABLE.c.group_id, func.sum(TABLE.c.base_volume))
+        .where(TABLE.c.round_id == round_id)
+        .group_by(TABLE.c.group_id)
+    )
+    return {g: int(v or 0) for g, v in result}

@@ -1,0 +1,94 @@
+"""The application factory and `vbp serve`."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
+
+from app.clock import Clock, SystemClock
+from app.db import make_engine, upgrade
+from app.errors import add_problem_schemas, install_error_handlers
+from app.idempotency.service import Replay, replay_handler
+from app.settings import Settings
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Drug volume-based procurement (药品集中带量采购) for an insurance bureau (医保局), medical
+institutions (医疗机构) and enterprises (企业).
+
+Authenticate with `Authorization: Bearer <token>`. Each route lists the roles that may call it
+in `x-roles`. Errors are RFC 9457 `application/problem+json`. Mutable resources carry an `ETag`;
+send `If-Match` to update them safely (412 on mismatch). Every POST accepts `Idempotency-Key`.
+"""
+
+
+def _routers() -> list[Any]:
+    from app.actors.router import router as actors
+    from app.audit.router import router as audit
+    from app.catalog.router import router as catalog
+    from app.demand.router import router as demand
+    from app.health import router as health
+    from app.rounds.router import router as rounds
+
+    return [health, actors, rounds, catalog, demand, audit]
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None
+) -> FastAPI:
+    """The service for `settings`. Migrations are not applied here (see `serve`, and the
+    tests' fixtures); `engine` lets a caller share one engine between apps."""
+    owns_engine = engine is None
+    db_engine = (
+        engine if engine is not None else make_engine(settings.database_url, echo=settings.sql_echo)
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            db_engine.dispose()
+
+    app = FastAPI(
+        title="vbp — drug volume-based procurement",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = db_engine
+    app.state.clock = clock if clock is not None else SystemClock()
+    install_error_handlers(app)
+    app.add_exception_handler(Replay, replay_handler)
+    for router in _routers():
+        app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            add_problem_schemas(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """`vbp serve`: apply the migrations, then run the service with uvicorn."""
+    import uvicorn
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    upgrade(settings.database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
