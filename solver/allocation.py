@@ -476,7 +476,7 @@ def _disaggregate(
                 if available == take:
                     cursor += 1
         region_volume[node.region] = region_volume.get(node.region, 0) + node.volume
-        placed = sum(by_winner.values())
+        placed = sum(taken for taken in by_winner.values())  # whole units, not a PuLP expression
         region_short[node.region] = region_short.get(node.region, 0) + node.volume - placed
         carried = region_by_winner.setdefault(node.region, {})
         for j, volume in by_winner.items():
