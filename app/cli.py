@@ -41,6 +41,22 @@ def _add_compare(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
     p.add_argument("--solver", choices=["cbc", "highs"], default="cbc")
 
 
+def _add_simulate_year(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser(
+        "simulate-year",
+        help="award a round document, then simulate its agreement year month by month",
+    )
+    p.add_argument("file", help="round document (its round.agreement_start starts the year)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--months", type=int, default=12)
+    p.add_argument("--failure-probability", type=float, default=0.02, metavar="P")
+    p.add_argument("--late-payment-probability", type=float, default=0.10, metavar="P")
+    p.add_argument("--format", choices=["json", "table"], default="table")
+    p.add_argument("--rules", metavar="PROFILE")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[])
+    p.add_argument("--solver", choices=["cbc", "highs"], default="cbc")
+
+
 def _add_serve(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("serve", help="run the HTTP service (applies migrations first)")
     p.add_argument("--host", default="127.0.0.1")
@@ -64,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_simulate(sub)
     _add_compare(sub)
+    _add_simulate_year(sub)
     _add_serve(sub)
     _add_migrate(sub)
     _add_tokens(sub)
@@ -72,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("simulate", "compare"):
+    if args.command in ("simulate", "compare", "simulate-year"):
         from app import simulate_cli
 
         return int(simulate_cli.run(args))

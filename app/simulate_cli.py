@@ -20,6 +20,7 @@ from solver.document import Round, parse_round_document
 from solver.engine import EngineError, iter_outcome_text, simulate
 from solver.errors import DocumentError
 from solver.solvers import SolverConfig
+from solver.year import YearSettings, contracts_from_outcome, simulate_year
 
 LARGE_DOCUMENT_LINES = 20_000
 
@@ -117,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         data = load_document(args.file)
+        if args.command == "simulate-year":
+            return _simulate_year(args, data)
         if args.command == "compare":
             profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
             rounds = [(p, parse_round_document(data, profile=p)) for p in profiles]
@@ -157,6 +160,82 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.writelines(iter_outcome_text(outcome))
     return 0
+
+
+def _simulate_year(args: argparse.Namespace, data: Any) -> int:
+    round_ = parse_round_document(data, profile=args.rules, overrides=parse_overrides(args.set))
+    start = round_.document.round.agreement_start
+    if start is None:
+        raise InputError("round.agreement_start is needed to simulate the agreement year")
+    try:
+        settings = YearSettings(
+            seed=args.seed,
+            months=args.months,
+            failure_probability=args.failure_probability,
+            late_payment_probability=args.late_payment_probability,
+            delivery_days=round_.rules.delivery_days,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    outcome = simulate(round_, solver=SolverConfig(name=args.solver))
+    regions = {i.id: i.region for i in round_.document.institutions}
+    report = simulate_year(
+        contracts_from_outcome(outcome, regions),
+        agreement_start=start,
+        prepay_ratio=round_.rules.prepay_ratio,
+        settings=settings,
+    )
+    report = {"round": {"id": round_.document.round.id}, **report}
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    else:
+        sys.stdout.write(year_table(report))
+    return 0
+
+
+def year_table(report: dict[str, Any]) -> str:
+    """Month by month: purchases, invoices due and overdue, prepayment offsets and balance,
+    the fund's cash flow, fulfilment, failures."""
+    cols = [
+        ("month", "month", 8),
+        ("orders", "orders", 7),
+        ("accepted yuan", "accepted_amount", 14),
+        ("due yuan", "invoices_due_amount", 13),
+        ("paid yuan", "paid_amount", 13),
+        ("overdue", "overdue_invoices", 8),
+        ("overdue yuan", "overdue_amount", 13),
+        ("prepay offset", "prepayment_offset", 14),
+        ("prepay balance", "prepayment_closing", 15),
+        ("fund net out", "fund_net_cash_out", 14),
+        ("failures", "supply_failures", 9),
+        ("backup", "backup_activations", 7),
+        ("fulfil %", "fulfilment_percent", 9),
+    ]
+    out = [
+        f"Agreement year of round {report['round']['id']}: {report['agreement_start']} to "
+        f"{report['period_end']} (seed {report['settings']['seed']})",
+        "",
+        "".join(title.rjust(width) for title, _, width in cols),
+    ]
+    for row in report["months"]:
+        out.append("".join(str(row[key]).rjust(width) for _, key, width in cols))
+    s = report["summary"]
+    out += [
+        "",
+        f"orders {s['orders']:,}; supply failures {s['supply_failures']:,} "
+        f"(backup activated {s['backup_activations']:,}); accepted {s['accepted_amount']} yuan",
+        f"prepayment {s['prepayment_total']} yuan, fully offset by year end; "
+        f"unpaid invoices at period end {s['unpaid_at_period_end']:,} "
+        f"(overdue {s['overdue_at_period_end']:,}); fulfilment {s['fulfilment_percent']} %",
+        "",
+        "supplier          orders  on time     late   failed  backup deliveries",
+    ]
+    for rec in report["suppliers"]:
+        out.append(
+            f"{rec['enterprise']:<16}{rec['orders']:>8}{rec['on_time']:>9}{rec['late']:>9}"
+            f"{rec['failed']:>9}{rec['backup_deliveries']:>19}"
+        )
+    return "\n".join(out) + "\n"
 
 
 # -- human summaries ----------------------------------------------------------------------

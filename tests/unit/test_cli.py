@@ -141,3 +141,18 @@ def test_progress_is_written_for_a_terminal():
     progress("winner selection", 2, 5)
     progress("done", 5, 5)
     assert "[2/5] winner selection" in stream.getvalue() and stream.getvalue().endswith("\n")
+
+
+def test_simulate_year_reports_month_by_month(capsys):
+    code, out, _ = run(capsys, "simulate-year", SMALL, "--format", "json", "--seed", "3")
+    assert code == 0
+    report = json.loads(out)
+    assert [m["month"] for m in report["months"]][:2] == ["2027-01", "2027-02"]
+    assert report["summary"]["prepayment_total"] == "13787.98"
+    code, out, _ = run(capsys, "simulate-year", SMALL)
+    assert code == 0 and "prepay balance" in out and "2027-12" in out
+
+
+def test_simulate_year_refuses_bad_settings(capsys):
+    code, _, err = run(capsys, "simulate-year", SMALL, "--failure-probability", "2")
+    assert code == 2 and "failure_probability" in err
