@@ -151,17 +151,15 @@ def add_groups(
         session.add(row)
         rows.append(row)
     session.flush()
-    for row in rows:
-        audit.record(
-            session,
-            actor=actor,
-            now=now,
-            action="create",
-            entity_type=ENTITY,
-            entity_id=entity_id(round_.id, row.id),
-            round_id=round_.id,
-            after=_snapshot(row),
-        )
+    audit.record_many(
+        session,
+        actor=actor,
+        now=now,
+        action="create",
+        entity_type=ENTITY,
+        round_id=round_.id,
+        changes=[audit.Change(entity_id(round_.id, row.id), None, _snapshot(row)) for row in rows],
+    )
     return rows
 
 

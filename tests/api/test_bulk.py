@@ -1,0 +1,176 @@
+"""Bulk demand uploads: JSON, CSV and multipart; all or nothing; every bad line reported."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.clock import FixedClock
+from tests.api.conftest import Api, assert_problem, bearer, create_bureau_token, group, make_app
+from tests.conftest import TestDatabase
+
+R = "/api/v1/rounds/YN-2027-01"
+GROUPS = [group(f"G{i}", f"generic-{i}") for i in range(1, 6)]
+
+
+@pytest.fixture
+def h1(api: Api) -> dict[str, str]:
+    api.enterprise("E01")
+    headers = api.institution("H001")
+    api.open_demand(groups=GROUPS)
+    return headers
+
+
+def upload_csv(api: Api, headers: dict[str, str], text: str, **extra: str) -> Any:
+    return api.client.post(
+        f"{R}/demands:bulk",
+        content=text.encode(),
+        headers={**headers, "content-type": "text/csv", **extra},
+    )
+
+
+def stored(api: Api) -> dict[str, tuple[int, int, str | None]]:
+    items = api.client.get(f"{R}/demands?limit=1000", headers=api.bureau).json()["items"]
+    return {
+        r["group_id"]: (r["reported"], r["last_year_usage"], r["preferred_enterprise"])
+        for r in items
+    }
+
+
+def test_csv_upload(api: Api, h1: dict[str, str]) -> None:
+    text = "group,reported,last_year_usage,preferred_enterprise\nG1,100,100,\nG2,50,100,E01\n"
+    response = upload_csv(api, h1, text)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "round_id": "YN-2027-01",
+        "institution_id": "H001",
+        "lines": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "flagged": 1,
+    }
+    assert stored(api) == {"G1": (100, 100, None), "G2": (50, 100, "E01")}
+
+
+def test_json_upload(api: Api, h1: dict[str, str]) -> None:
+    lines = [
+        {"group": "G1", "reported": 10, "last_year_usage": 10},
+        {"group": "G3", "reported": 5, "last_year_usage": 0, "preferred_enterprise": "E01"},
+    ]
+    response = api.client.post(f"{R}/demands:bulk", json=lines, headers=h1)
+    assert response.status_code == 200, response.text
+    assert stored(api) == {"G1": (10, 10, None), "G3": (5, 0, "E01")}
+
+
+def test_multipart_upload(api: Api, h1: dict[str, str]) -> None:
+    files = {"file": ("demand.csv", b"group,reported,last_year_usage\nG4,7,8\n", "text/csv")}
+    response = api.client.post(f"{R}/demands:bulk", files=files, headers=h1)
+    assert response.status_code == 200, response.text
+    assert stored(api) == {"G4": (7, 8, None)}
+
+
+def test_every_bad_line_is_reported_and_nothing_is_stored(api: Api, h1: dict[str, str]) -> None:
+    text = (
+        "group,reported,last_year_usage,preferred_enterprise\n"  # line 1
+        "G1,100,100,\n"  # 2: good
+        "G9,100,100,\n"  # 3: unknown group
+        "G2,-4,1.5,\n"  # 4: two bad volumes
+        "G3,10,10,E77\n"  # 5: unknown enterprise
+        "G1,1,1,\n"  # 6: second line for G1
+        "G5,2000000000,1,\n"  # 7: over max_unit_volume
+        "G4,1\n"  # 8: too few values
+    )
+    body = assert_problem(upload_csv(api, h1, text), 422, type_suffix="invalid-input")
+    assert "nothing was stored" in body["detail"]
+    got = {(e["line"], e["field"]) for e in body["errors"]}
+    assert got == {
+        (3, "group"),
+        (4, "reported"),
+        (4, "last_year_usage"),
+        (5, "preferred_enterprise"),
+        (6, "group"),
+        (7, "reported"),
+        (8, "(line)"),
+    }
+    line6 = next(e for e in body["errors"] if e["line"] == 6)
+    assert "first at line 2" in line6["message"]
+    assert stored(api) == {}
+
+
+def test_json_lines_are_numbered_from_one(api: Api, h1: dict[str, str]) -> None:
+    lines = [
+        {"group": "G1", "reported": 1, "last_year_usage": 1},
+        {"group": "G2", "reported": "1", "last_year_usage": 1, "colour": "red"},
+        "not an object",
+    ]
+    body = assert_problem(api.client.post(f"{R}/demands:bulk", json=lines, headers=h1), 422)
+    assert {(e["line"], e["field"]) for e in body["errors"]} == {
+        (2, "reported"),
+        (2, "colour"),
+        (3, "(line)"),
+    }
+
+
+def test_bad_header_is_reported_on_line_one(api: Api, h1: dict[str, str]) -> None:
+    body = assert_problem(upload_csv(api, h1, "grp,reported\nG1,1\n"), 422)
+    assert {(e["line"], e["field"]) for e in body["errors"]} == {
+        (1, "grp"),
+        (1, "group"),
+        (1, "last_year_usage"),
+    }
+
+
+def test_upload_replaces_earlier_reports(api: Api, h1: dict[str, str]) -> None:
+    upload_csv(api, h1, "group,reported,last_year_usage\nG1,100,100\nG2,5,5\n")
+    response = upload_csv(api, h1, "group,reported,last_year_usage\nG1,90,100\nG2,5,5\nG3,1,1\n")
+    assert response.json()["created"] == 1
+    assert response.json()["updated"] == 1
+    assert response.json()["unchanged"] == 1
+    assert stored(api)["G1"] == (90, 100, None)
+    events = api.client.get(
+        "/api/v1/audit?entity_type=demand_report&entity_id=YN-2027-01/H001/G1", headers=api.bureau
+    ).json()["items"]
+    assert [e["before"] and e["before"]["reported"] for e in events] == [None, 100]
+
+
+def test_late_upload_is_409(api: Api, h1: dict[str, str], clock: FixedClock) -> None:
+    from tests.api.conftest import DEMAND_CLOSES
+
+    clock.set(DEMAND_CLOSES)
+    body = assert_problem(upload_csv(api, h1, "group,reported,last_year_usage\nG1,1,1\n"), 409)
+    assert "closed" in body["detail"]
+
+
+def test_unsupported_media_type_is_415(api: Api, h1: dict[str, str]) -> None:
+    response = api.client.post(
+        f"{R}/demands:bulk", content=b"x", headers={**h1, "content-type": "application/xml"}
+    )
+    assert_problem(response, 415, type_suffix="unsupported-media-type")
+
+
+def test_line_limit(database: TestDatabase, clock: FixedClock) -> None:
+    app = make_app(database, clock, bulk_max_lines=3)
+    with TestClient(app) as client:
+        api = Api(client=client, bureau_token=create_bureau_token(database))
+        h1 = api.institution("H001")
+        api.open_demand(groups=GROUPS)
+        ok = upload_csv(api, h1, "group,reported,last_year_usage\nG1,1,1\nG2,1,1\nG3,1,1\n")
+        assert ok.status_code == 200, ok.text
+        text = "group,reported,last_year_usage\n" + "".join(f"G{i},1,1\n" for i in range(1, 5))
+        body = assert_problem(upload_csv(api, bearer(api.tokens["H001"]), text), 422)
+        assert "at most 3" in body["detail"]
+
+
+def test_a_large_upload_in_one_request(api: Api) -> None:
+    """Many groups, one institution: the batched path (not timed; see the report for speed)."""
+    groups = [group(f"G{i:05d}", f"g{i}") for i in range(1500)]
+    h1 = api.institution("H001")
+    api.open_demand(groups=groups)
+    text = "group,reported,last_year_usage\n" + "".join(
+        f"G{i:05d},{i},{i + i // 3}\n" for i in range(1500)
+    )
+    response = upload_csv(api, h1, text)
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 1500
+    assert response.json()["flagged"] > 0

@@ -1,0 +1,103 @@
+"""Every error is RFC 9457 problem+json: routing errors, validation, and unexpected ones."""
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.auth.deps import public
+from tests.api.conftest import Api, assert_problem
+
+
+def test_unknown_route_is_404(api: Api) -> None:
+    body = assert_problem(api.client.get("/api/v1/nothing-here", headers=api.bureau), 404)
+    assert body["type"] == "about:blank"
+    assert "/api/v1/nothing-here" in body["detail"]
+
+
+def test_wrong_method_is_405_with_allow(api: Api) -> None:
+    response = api.client.delete("/api/v1/rounds", headers=api.bureau)
+    body = assert_problem(response, 405)
+    assert "DELETE" in body["detail"]
+    assert "POST" in response.headers["allow"]
+
+
+def test_validation_error_names_the_field(api: Api) -> None:
+    api.institution("H001")
+    api.open_demand()
+    response = api.client.put(
+        "/api/v1/rounds/YN-2027-01/demands/AML-ORAL",
+        json={"reported": -5, "last_year_usage": "lots"},
+        headers=api.actor("H001"),
+    )
+    body = assert_problem(response, 422, type_suffix="invalid-input")
+    fields = {e["field"]: e["message"] for e in body["errors"]}
+    assert set(fields) == {"body.reported", "body.last_year_usage"}
+    assert "greater than or equal to 0" in fields["body.reported"]
+
+
+def test_nested_fields_are_named_by_path(api: Api) -> None:
+    bad_group = {
+        "id": "G",
+        "generic_names": ["x"],
+        "form_family": "oral_regular",
+        "representative": {"strength": "0", "strength_unit": "mg", "dosage_form": "t"},
+        "ceiling": "1",
+        "pre_vbp_unit_price": "1",
+    }
+    response = api.client.post(
+        "/api/v1/rounds", json={"id": "R", "groups": [bad_group]}, headers=api.bureau
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"] == [
+        {
+            "field": "body.groups[0].representative.strength",
+            "message": "must be a positive decimal, got '0'",
+        }
+    ]
+
+
+def test_unknown_fields_are_refused(api: Api) -> None:
+    response = api.client.post(
+        "/api/v1/institutions", json={"id": "H1", "region": "KM", "beds": 300}, headers=api.bureau
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"] == [{"field": "body.beds", "message": "unknown field"}]
+
+
+def test_malformed_json_is_422(api: Api) -> None:
+    response = api.client.post(
+        "/api/v1/institutions",
+        content=b'{"id": ',
+        headers={**api.bureau, "content-type": "application/json"},
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["field"] == "body"
+    assert body["errors"][0]["message"].startswith("invalid JSON")
+
+
+def test_a_500_leaks_nothing(app: FastAPI) -> None:
+    @app.get("/api/v1/explode", dependencies=[__import__("fastapi").Depends(public)])
+    def explode() -> None:
+        raise RuntimeError("password=hunter2 at /srv/secret.py line 7")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/explode")
+    body = assert_problem(response, 500, type_suffix="internal-error")
+    assert "hunter2" not in response.text
+    assert "secret" not in response.text
+    assert "RuntimeError" not in response.text
+    assert body["title"] == "Internal server error"
+
+
+def test_health(api: Api) -> None:
+    response = api.client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_openapi_documents_problems_and_roles(api: Api) -> None:
+    schema = api.client.get("/openapi.json").json()
+    operation = schema["paths"]["/api/v1/rounds/{round_id}/transitions"]["post"]
+    assert operation["x-roles"] == ["bureau"]
+    assert "application/problem+json" in operation["responses"]["409"]["content"]
+    assert "Problem" in schema["components"]["schemas"]
+    assert api.client.get("/docs").status_code == 200
