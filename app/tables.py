@@ -6,6 +6,8 @@ from sqlmodel import SQLModel
 from app.actors.models import Enterprise, Institution
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
+from app.award import models as _award_models  # noqa: F401 (award jobs and outcomes)
+from app.bids import models as _bids_models  # noqa: F401 (sealed bids)
 from app.catalog.models import Group
 from app.demand.models import DemandReport
 from app.idempotency.models import IdempotencyKey
