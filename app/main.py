@@ -30,12 +30,13 @@ send `If-Match` to update them safely (412 on mismatch). Every POST accepts `Ide
 def _routers() -> list[Any]:
     from app.actors.router import router as actors
     from app.audit.router import router as audit
+    from app.bids.router import router as bids
     from app.catalog.router import router as catalog
     from app.demand.router import router as demand
     from app.health import router as health
     from app.rounds.router import router as rounds
 
-    return [health, actors, rounds, catalog, demand, audit]
+    return [health, actors, rounds, catalog, demand, audit, bids]
 
 
 def create_app(

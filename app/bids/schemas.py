@@ -1,0 +1,190 @@
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from app.catalog.models import QualityTier
+from app.common import Identifier, PositiveDecimal
+from solver.units import UnitError, fill_unit_family, strength_unit_family
+
+_PRICE_MESSAGE = 'must be a positive decimal string with at most 6 decimal places, e.g. "9.80"'
+
+
+def _sealed_price(value: object) -> Decimal:
+    """A pack price. The messages never repeat the value: a sealed price must not come back in
+    an error body (SPEC §5)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError(_PRICE_MESSAGE)
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else value)
+    except InvalidOperation:
+        raise ValueError(_PRICE_MESSAGE) from None
+    if not number.is_finite() or number <= 0:
+        raise ValueError(_PRICE_MESSAGE)
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if exponent < -6 or number >= Decimal(10) ** 12:
+        raise ValueError(_PRICE_MESSAGE)
+    return number
+
+
+PackPrice = Annotated[
+    Decimal,
+    BeforeValidator(_sealed_price),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,6})?$", "examples": ["9.80"]}),
+]
+
+PRODUCT_EXAMPLE: dict[str, Any] = {
+    "strength": "10",
+    "strength_unit": "mg",
+    "units_per_pack": 28,
+    "dosage_form": "tablet",
+    "quality": "gqce",
+}
+BID_FIELDS_EXAMPLE: dict[str, Any] = {
+    "product": PRODUCT_EXAMPLE,
+    "pack_price": "9.80",
+    "capacity": 5000000,
+    "accept_revival": False,
+}
+BID_EXAMPLE: dict[str, Any] = {"group": "AML-ORAL", **BID_FIELDS_EXAMPLE}
+
+
+class Product(BaseModel):
+    """The product bid (SPEC §4): strength, pack, dosage form, quality tier; fill volume for
+    liquids."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strength: PositiveDecimal
+    strength_unit: str = Field(min_length=1, max_length=20, examples=["mg"])
+    units_per_pack: StrictInt = Field(ge=1, le=100_000)
+    dosage_form: str = Field(min_length=1, max_length=50, examples=["tablet"])
+    quality: QualityTier
+    fill_volume: PositiveDecimal | None = Field(default=None, description="liquids only")
+    fill_unit: str | None = Field(default=None, max_length=20, examples=["ml"])
+
+    @field_validator("strength_unit")
+    @classmethod
+    def _strength_unit(cls, v: str) -> str:
+        try:
+            strength_unit_family(v)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+    @field_validator("fill_unit")
+    @classmethod
+    def _fill_unit(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                fill_unit_family(v)
+            except UnitError as exc:
+                raise ValueError(str(exc)) from None
+        return v
+
+    @model_validator(mode="after")
+    def _fill_pair(self) -> "Product":
+        if (self.fill_volume is None) != (self.fill_unit is None):
+            raise ValueError("fill_volume and fill_unit go together")
+        return self
+
+
+class BidFields(BaseModel):
+    """A bid's content: an amendment sends these (the group is in the path)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [BID_FIELDS_EXAMPLE]})
+
+    product: Product
+    pack_price: PackPrice = Field(description="yuan per pack, a decimal string")
+    capacity: StrictInt = Field(
+        ge=1, description="declared annual capacity in minimal units of the representative spec"
+    )
+    accept_revival: StrictBool = Field(
+        default=False, description="复活: accept the highest winning price if not qualified"
+    )
+
+
+class BidCreate(BidFields):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [BID_EXAMPLE]})
+
+    group: Identifier
+
+
+class ProductPublic(BaseModel):
+    strength: Decimal
+    strength_unit: str
+    units_per_pack: int
+    dosage_form: str
+    quality: QualityTier
+    fill_volume: Decimal | None = None
+    fill_unit: str | None = None
+
+
+BidStatus = Literal["live", "withdrawn", "replaced"]
+
+
+class BidVersion(BaseModel):
+    """One version of the calling enterprise's own bid, with everything it submitted."""
+
+    round_id: str
+    group: str
+    enterprise: str
+    version: int
+    status: BidStatus = Field(
+        description="live: the current bid; withdrawn: withdrawn (no content); replaced: an "
+        "earlier version"
+    )
+    submitted_at: datetime = Field(description="when this version was made")
+    submitted_by: str
+    product: ProductPublic | None
+    pack_price: Decimal | None
+    capacity: int | None
+    accept_revival: bool | None
+    nonce: str | None
+    commitment: str | None
+    canonical: str | None = Field(description="the exact text whose SHA-256 is the commitment")
+
+
+class Receipt(BidVersion):
+    """The receipt of a submission (SPEC §5). Keep the nonce: with it and the canonical text
+    anyone can recompute the commitment once the bids are opened."""
+
+    algorithm: Literal["sha256"] = "sha256"
+    scheme: str
+    unit_comparable_price: Decimal = Field(
+        description="单位可比价 of this bid (SPEC §4), for the enterprise's information"
+    )
+
+
+class BidListItem(BaseModel):
+    """A bid in a round's list. Before opening the bureau sees only who bid in which group and
+    when (`sealed: true`, every other field null); the enterprise sees its own bids in full.
+    After opening everyone sees prices beside commitments and nonces."""
+
+    round_id: str
+    group: str
+    enterprise: str
+    status: Literal["live", "withdrawn"]
+    submitted_at: datetime
+    sealed: bool
+    version: int | None = None
+    product: ProductPublic | None = None
+    pack_price: Decimal | None = None
+    capacity: int | None = None
+    accept_revival: bool | None = None
+    unit_comparable_price: Decimal | None = None
+    nonce: str | None = None
+    commitment: str | None = None
+    canonical: str | None = None

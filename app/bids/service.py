@@ -1,0 +1,583 @@
+"""Sealed bids: submission, amendment, withdrawal and the views of them (SPEC §4–§5, §10).
+
+- An enterprise submits while the round is `bidding_open` and the clock is inside the bidding
+  window (otherwise 409: late bids are refused). One live bid per enterprise per group: a new
+  submission replaces the earlier one; every version is kept (app.bids.models). An enterprise
+  whose credit level the round's rule set bars (serious, particularly serious) is refused.
+- Each submission gets a receipt with the SHA-256 commitment of its canonical content and a
+  random nonce (app.bids.commitment).
+- Sealed means sealed: before the bids are opened (bidding_open → bids_opened, only after the
+  bidding window closed) no read path shows a price, a product, a capacity, a nonce or a
+  commitment to anyone but the submitting enterprise. The bureau sees who bid in which group
+  and when; institutions see nothing. Audit events of bids are redacted (below), and error
+  messages never repeat a price.
+- After opening, everyone authorised sees the live bids with prices beside commitments and
+  nonces, so each enterprise can check that its bid was not altered.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.actors.models import Enterprise
+from app.audit import service as audit
+from app.auth.models import Role
+from app.auth.service import Principal
+from app.bids import commitment as commit
+from app.bids.models import Bid, BidAction
+from app.bids.schemas import (
+    BidFields,
+    BidListItem,
+    BidStatus,
+    BidVersion,
+    ProductPublic,
+    Receipt,
+)
+from app.catalog.models import Group
+from app.concurrency import check_if_match
+from app.errors import Conflict, InvalidInput, NotFound, WindowClosed, WrongState
+from app.rounds.access import load_round, rules_of
+from app.rounds.lifecycle import RoundState, at_or_after
+from app.rounds.models import Round
+from solver import document
+from solver.pricing import unit_comparable_price
+from solver.rules import RuleSet
+from solver.units import UnitError, fill_unit_family, strength_unit_family
+
+ENTITY = "bid"
+# Everything of a bid but who, where, when and which version is sealed in the audit trail.
+SEALED_FIELDS = (
+    "product",
+    "pack_price",
+    "capacity",
+    "accept_revival",
+    "nonce",
+    "commitment",
+    "canonical",
+    "unit_comparable_price",
+)
+audit.register_redactor(ENTITY, audit.redact_fields(*SEALED_FIELDS))
+
+
+class CreditBarred(Conflict):
+    """SPEC §9: a serious or particularly serious credit rating bars an enterprise's bids."""
+
+    slug, title = "credit-barred", "Barred by credit rating"
+
+
+def entity_id(round_id: str, enterprise_id: str, group_id: str) -> str:
+    return f"{round_id}/{enterprise_id}/{group_id}"
+
+
+def bids_are_open(r: Round) -> bool:
+    """Opened (SPEC §5): the round reached bids_opened. A round cancelled before opening stays
+    sealed; so does one cancelled after it (the service does not know which it was)."""
+    return at_or_after(r.state, RoundState.bids_opened)
+
+
+def check_bidding_window(r: Round, now: datetime) -> None:
+    """SPEC §5, §10: bids only while bidding is open and the clock is inside the window."""
+    if r.state is not RoundState.bidding_open:
+        raise WindowClosed(
+            f"round {r.id} takes no bids in state {r.state.value}; bids are accepted only while "
+            "it is bidding_open",
+            state=r.state.value,
+        )
+    if r.bidding_opens_at is not None and now < r.bidding_opens_at:
+        raise WindowClosed(
+            f"the bidding window of round {r.id} opens at {r.bidding_opens_at.isoformat()}",
+            opens_at=r.bidding_opens_at.isoformat(),
+        )
+    if r.bidding_closes_at is not None and now >= r.bidding_closes_at:
+        raise WindowClosed(
+            f"the bidding window of round {r.id} closed at {r.bidding_closes_at.isoformat()}; "
+            "late bids are refused",
+            closes_at=r.bidding_closes_at.isoformat(),
+        )
+
+
+def document_group(g: Group) -> document.Group:
+    """A catalog group as the engine's document group."""
+    return document.Group(
+        id=g.id,
+        generic_names=tuple(g.generic_names),
+        form_family=g.form_family,
+        representative=document.Representative(
+            strength=g.representative_strength,
+            strength_unit=g.representative_strength_unit,
+            dosage_form=g.representative_dosage_form,
+            fill_volume=g.representative_fill_volume,
+            fill_unit=g.representative_fill_unit,
+        ),
+        ceiling=g.ceiling,
+        pre_vbp_unit_price=g.pre_vbp_unit_price,
+        ratio_table=g.ratio_table.value,
+        eligible_quality=None if g.eligible_quality is None else tuple(g.eligible_quality),  # type: ignore[arg-type]
+    )
+
+
+def product_dict(row: Bid) -> dict[str, Any]:
+    return {
+        "strength": row.strength,
+        "strength_unit": row.strength_unit,
+        "units_per_pack": row.units_per_pack,
+        "dosage_form": row.dosage_form,
+        "quality": None if row.quality is None else row.quality.value,
+        "fill_volume": row.fill_volume,
+        "fill_unit": row.fill_unit,
+    }
+
+
+def document_bid(row: Bid) -> document.Bid:
+    """A stored submission as the engine's document bid."""
+    assert row.pack_price is not None and row.capacity is not None
+    product = {k: v for k, v in product_dict(row).items() if v is not None}
+    return document.Bid(
+        enterprise=row.enterprise_id,
+        group=row.group_id,
+        product=document.Product.model_validate(product),
+        pack_price=row.pack_price,
+        capacity=row.capacity,
+        submitted_at=row.submitted_at,
+        accept_revival=bool(row.accept_revival),
+    )
+
+
+def canonical_of(row: Bid) -> str:
+    assert row.action is BidAction.submit
+    assert row.nonce is not None and row.pack_price is not None and row.capacity is not None
+    return commit.canonical_bid(
+        round_id=row.round_id,
+        enterprise_id=row.enterprise_id,
+        group_id=row.group_id,
+        version=row.version,
+        nonce=row.nonce,
+        submitted_at=row.submitted_at,
+        product=product_dict(row),
+        pack_price=row.pack_price,
+        capacity=row.capacity,
+        accept_revival=bool(row.accept_revival),
+    )
+
+
+def _unit_problems(data: BidFields, group: Group) -> list[tuple[str, str]]:
+    """The product must be comparable with the group's representative (SPEC §4)."""
+    problems: list[tuple[str, str]] = []
+    try:
+        if strength_unit_family(data.product.strength_unit) != strength_unit_family(
+            group.representative_strength_unit
+        ):
+            problems.append(
+                (
+                    "body.product.strength_unit",
+                    f"{data.product.strength_unit!r} cannot be compared with the "
+                    f"representative's {group.representative_strength_unit!r}",
+                )
+            )
+    except UnitError as exc:
+        problems.append(("body.product.strength_unit", str(exc)))
+    if group.representative_fill_volume is not None:
+        if data.product.fill_volume is None:
+            problems.append(
+                (
+                    "body.product.fill_volume",
+                    f"group {group.id!r} is a liquid: give fill_volume and fill_unit",
+                )
+            )
+        elif data.product.fill_unit is not None and group.representative_fill_unit is not None:
+            try:
+                same = fill_unit_family(data.product.fill_unit) == fill_unit_family(
+                    group.representative_fill_unit
+                )
+            except UnitError as exc:
+                problems.append(("body.product.fill_unit", str(exc)))
+            else:
+                if not same:
+                    problems.append(
+                        (
+                            "body.product.fill_unit",
+                            f"{data.product.fill_unit!r} cannot be compared with the "
+                            f"representative's {group.representative_fill_unit!r}",
+                        )
+                    )
+    return problems
+
+
+def _check_content(data: BidFields, group: Group, rules: RuleSet) -> None:
+    problems = _unit_problems(data, group)
+    if data.capacity > rules.max_unit_volume:
+        problems.append(("body.capacity", f"exceeds max_unit_volume {rules.max_unit_volume}"))
+    if problems:
+        raise InvalidInput("invalid bid", problems)
+
+
+def _check_credit(session: Session, enterprise_id: str, rules: RuleSet) -> None:
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:  # a token outlives nothing it names; defensive
+        raise NotFound(f"no enterprise {enterprise_id!r}")
+    level = enterprise.credit_level
+    if level is not None and level.value in rules.barred_credit_levels:
+        raise CreditBarred(
+            f"enterprise {enterprise_id} is rated {level.value} in the credit evaluation "
+            "(医药价格和招采信用评价) and is barred from bidding (SPEC §9)",
+            credit_level=level.value,
+        )
+
+
+def _current(
+    session: Session, round_id: str, enterprise_id: str, group_id: str, *, lock: bool = False
+) -> Bid | None:
+    query = select(Bid).where(
+        Bid.round_id == round_id,
+        Bid.enterprise_id == enterprise_id,
+        Bid.group_id == group_id,
+        col(Bid.current).is_(True),
+    )
+    if lock:
+        query = query.with_for_update()
+    return session.exec(query).one_or_none()
+
+
+def _audit_view(row: Bid) -> dict[str, Any]:
+    """The audit payload; the redactor seals everything in SEALED_FIELDS."""
+    view: dict[str, Any] = {
+        "group": row.group_id,
+        "enterprise": row.enterprise_id,
+        "version": row.version,
+        "action": row.action.value,
+        "submitted_at": row.submitted_at,
+    }
+    if row.action is BidAction.submit:
+        view |= {
+            "product": product_dict(row),
+            "pack_price": row.pack_price,
+            "capacity": row.capacity,
+            "accept_revival": row.accept_revival,
+            "commitment": row.commitment,
+        }
+    return view
+
+
+def _append(session: Session, previous: Bid | None, row: Bid) -> None:
+    """Append a version; two concurrent writers of one bid collide on the version number."""
+    try:
+        with session.begin_nested():
+            if previous is not None:
+                previous.current = False
+                session.add(previous)
+                session.flush()
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"another change to the bid of {row.enterprise_id} in group {row.group_id} "
+            "happened at the same time; read it and try again"
+        ) from None
+
+
+def new_submission(
+    *,
+    round_id: str,
+    enterprise_id: str,
+    group_id: str,
+    version: int,
+    data: BidFields,
+    submitted_at: datetime,
+    submitted_by: str,
+) -> Bid:
+    row = Bid(
+        round_id=round_id,
+        group_id=group_id,
+        enterprise_id=enterprise_id,
+        version=version,
+        action=BidAction.submit,
+        current=True,
+        strength=data.product.strength,
+        strength_unit=data.product.strength_unit,
+        units_per_pack=data.product.units_per_pack,
+        dosage_form=data.product.dosage_form,
+        quality=data.product.quality,
+        fill_volume=data.product.fill_volume,
+        fill_unit=data.product.fill_unit,
+        pack_price=data.pack_price,
+        capacity=data.capacity,
+        accept_revival=data.accept_revival,
+        nonce=commit.new_nonce(),
+        submitted_at=submitted_at,
+        submitted_by=submitted_by,
+    )
+    row.commitment = commit.commitment_of(canonical_of(row))
+    return row
+
+
+def submit(
+    session: Session,
+    *,
+    round_id: str,
+    group_id: str,
+    data: BidFields,
+    if_match: str | None,
+    amend: bool,
+    actor: Principal,
+    now: datetime,
+) -> tuple[Bid, Decimal]:
+    """A new version of the caller's bid in `group_id` (a first bid, a replacement, or with
+    `amend` an amendment of a live bid). Returns it and its unit comparable price."""
+    enterprise_id = actor.actor_id
+    assert enterprise_id is not None
+    r = load_round(session, round_id, lock="share")
+    check_bidding_window(r, now)
+    group = session.get(Group, (round_id, group_id))
+    if group is None:
+        if amend:
+            raise NotFound(f"round {round_id!r} has no group {group_id!r}")
+        raise InvalidInput(
+            "invalid bid", [("body.group", f"round {round_id} has no group {group_id!r}")]
+        )
+    rules = rules_of(r)
+    _check_credit(session, enterprise_id, rules)
+    _check_content(data, group, rules)
+    previous = _current(session, round_id, enterprise_id, group_id, lock=True)
+    if amend and (previous is None or previous.action is not BidAction.submit):
+        raise NotFound(f"enterprise {enterprise_id} has no live bid in group {group_id!r}")
+    if previous is not None:
+        check_if_match(if_match, previous.version, what=f"the bid in group {group_id}")
+    row = new_submission(
+        round_id=round_id,
+        enterprise_id=enterprise_id,
+        group_id=group_id,
+        version=1 if previous is None else previous.version + 1,
+        data=data,
+        submitted_at=now,
+        submitted_by=actor.token_name,
+    )
+    ucp = unit_comparable_price(document_bid(row), document_group(group), rules)
+    _append(session, previous, row)
+    audit.record(
+        session,
+        actor=actor,
+        now=now,
+        action="amend"
+        if amend
+        else (
+            "replace" if previous is not None and previous.action is BidAction.submit else "submit"
+        ),
+        entity_type=ENTITY,
+        entity_id=entity_id(round_id, enterprise_id, group_id),
+        round_id=round_id,
+        before=None if previous is None else _audit_view(previous),
+        after=_audit_view(row),
+    )
+    return row, ucp
+
+
+def withdraw(
+    session: Session,
+    *,
+    round_id: str,
+    group_id: str,
+    if_match: str | None,
+    actor: Principal,
+    now: datetime,
+) -> Bid:
+    """SPEC §4: withdrawal before the deadline; recorded as a version without content."""
+    enterprise_id = actor.actor_id
+    assert enterprise_id is not None
+    r = load_round(session, round_id, lock="share")
+    check_bidding_window(r, now)
+    previous = _current(session, round_id, enterprise_id, group_id, lock=True)
+    if previous is None or previous.action is not BidAction.submit:
+        raise NotFound(f"enterprise {enterprise_id} has no live bid in group {group_id!r}")
+    check_if_match(if_match, previous.version, what=f"the bid in group {group_id}")
+    row = Bid(
+        round_id=round_id,
+        group_id=group_id,
+        enterprise_id=enterprise_id,
+        version=previous.version + 1,
+        action=BidAction.withdraw,
+        current=True,
+        submitted_at=now,
+        submitted_by=actor.token_name,
+    )
+    _append(session, previous, row)
+    audit.record(
+        session,
+        actor=actor,
+        now=now,
+        action="withdraw",
+        entity_type=ENTITY,
+        entity_id=entity_id(round_id, enterprise_id, group_id),
+        round_id=round_id,
+        before=_audit_view(previous),
+        after=_audit_view(row),
+    )
+    return row
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def _product(row: Bid) -> ProductPublic | None:
+    if row.action is not BidAction.submit:
+        return None
+    return ProductPublic.model_validate(product_dict(row))
+
+
+def to_version(row: Bid) -> BidVersion:
+    """A version of the caller's own bid, in full."""
+    submitted = row.action is BidAction.submit
+    status: BidStatus = "replaced" if not row.current else ("live" if submitted else "withdrawn")
+    return BidVersion(
+        round_id=row.round_id,
+        group=row.group_id,
+        enterprise=row.enterprise_id,
+        version=row.version,
+        status=status,
+        submitted_at=row.submitted_at,
+        submitted_by=row.submitted_by,
+        product=_product(row),
+        pack_price=row.pack_price,
+        capacity=row.capacity,
+        accept_revival=row.accept_revival,
+        nonce=row.nonce,
+        commitment=row.commitment,
+        canonical=canonical_of(row) if submitted else None,
+    )
+
+
+def to_receipt(row: Bid, ucp: Decimal) -> Receipt:
+    return Receipt(
+        **to_version(row).model_dump(),
+        scheme=commit.SCHEME,
+        unit_comparable_price=ucp,
+    )
+
+
+def own_bid(session: Session, *, round_id: str, group_id: str, actor: Principal) -> Bid:
+    """The caller's current version in the group (live or withdrawn), or 404."""
+    assert actor.actor_id is not None
+    load_round(session, round_id)
+    row = _current(session, round_id, actor.actor_id, group_id)
+    if row is None:
+        raise NotFound(f"enterprise {actor.actor_id} has no bid in group {group_id!r}")
+    return row
+
+
+def own_versions(session: Session, *, round_id: str, group_id: str, actor: Principal) -> list[Bid]:
+    assert actor.actor_id is not None
+    load_round(session, round_id)
+    rows = list(
+        session.exec(
+            select(Bid)
+            .where(
+                Bid.round_id == round_id,
+                Bid.enterprise_id == actor.actor_id,
+                Bid.group_id == group_id,
+            )
+            .order_by(col(Bid.version))
+        )
+    )
+    if not rows:
+        raise NotFound(f"enterprise {actor.actor_id} has no bid in group {group_id!r}")
+    return rows
+
+
+def _sealed_item(row: Bid) -> BidListItem:
+    return BidListItem(
+        round_id=row.round_id,
+        group=row.group_id,
+        enterprise=row.enterprise_id,
+        status="live" if row.action is BidAction.submit else "withdrawn",
+        submitted_at=row.submitted_at,
+        sealed=True,
+    )
+
+
+def _open_item(row: Bid, ucp: Decimal | None) -> BidListItem:
+    submitted = row.action is BidAction.submit
+    return BidListItem(
+        round_id=row.round_id,
+        group=row.group_id,
+        enterprise=row.enterprise_id,
+        status="live" if submitted else "withdrawn",
+        submitted_at=row.submitted_at,
+        sealed=False,
+        version=row.version,
+        product=_product(row),
+        pack_price=row.pack_price,
+        capacity=row.capacity,
+        accept_revival=row.accept_revival,
+        unit_comparable_price=ucp,
+        nonce=row.nonce,
+        commitment=row.commitment,
+        canonical=canonical_of(row) if submitted else None,
+    )
+
+
+def list_bids(
+    session: Session,
+    *,
+    round_id: str,
+    viewer: Principal,
+    group_id: str | None,
+    after_id: int | None,
+    limit: int,
+) -> tuple[list[BidListItem], int | None]:
+    """The round's current bids as `viewer` may see them (see the module docstring)."""
+    r = load_round(session, round_id)
+    opened = bids_are_open(r)
+    if not opened and viewer.role is Role.institution:
+        raise WrongState(
+            f"the bids of round {round_id} are sealed until they are opened "
+            f"(the round is {r.state.value})",
+            state=r.state.value,
+        )
+    query = select(Bid).where(Bid.round_id == round_id, col(Bid.current).is_(True))
+    if not opened and viewer.role is Role.enterprise:
+        query = query.where(Bid.enterprise_id == viewer.actor_id)
+    if group_id is not None:
+        query = query.where(Bid.group_id == group_id)
+    if after_id is not None:
+        query = query.where(col(Bid.id) > after_id)
+    rows: Sequence[Bid] = list(session.exec(query.order_by(col(Bid.id)).limit(limit + 1)))
+    last = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1].id
+    if opened or viewer.role is Role.enterprise:
+        rules = rules_of(r)
+        groups = {
+            g.id: document_group(g)
+            for g in session.exec(select(Group).where(Group.round_id == round_id))
+        }
+        items = [
+            _open_item(
+                row,
+                unit_comparable_price(document_bid(row), groups[row.group_id], rules)
+                if row.action is BidAction.submit
+                else None,
+            )
+            for row in rows
+        ]
+    else:
+        items = [_sealed_item(row) for row in rows]
+    return items, last
+
+
+def live_bids(session: Session, round_id: str) -> list[Bid]:
+    """Every live bid of the round (the current version is a submission), for export."""
+    return list(
+        session.exec(
+            select(Bid)
+            .where(
+                Bid.round_id == round_id,
+                col(Bid.current).is_(True),
+                Bid.action == BidAction.submit,
+            )
+            .order_by(col(Bid.group_id), col(Bid.enterprise_id))
+        )
+    )

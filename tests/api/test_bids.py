@@ -1,0 +1,307 @@
+# ruff: noqa: F811 -- the fixtures imported from test_bids_support are parameters here
+"""Sealed bids over HTTP: submission and receipt, replacement with every version kept,
+amendment and withdrawal with If-Match, windows, credit bars, and who reads what (SPEC §4–§5)."""
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from app.bids.commitment import canonical_bid, commitment_of, decimal_text
+from tests.api.conftest import BIDDING_CLOSES, BIDDING_OPENS, assert_problem
+from tests.api.test_bids_support import (  # noqa: F401 (fixtures)
+    ROUND,
+    World,
+    api,
+    app,
+    bid_body,
+    client,
+    world,
+)
+
+BIDS = f"/api/v1/rounds/{ROUND}/bids"
+
+
+def test_a_submission_returns_a_receipt_with_the_commitment(world: World) -> None:
+    r = world.bid("E01", "9.80")
+    assert r.status_code == 201, r.text
+    receipt = r.json()
+    assert receipt["version"] == 1 and receipt["status"] == "live"
+    assert receipt["pack_price"] == "9.80"
+    assert len(receipt["nonce"]) == 32
+    assert receipt["commitment"] == hashlib.sha256(receipt["canonical"].encode()).hexdigest()
+    assert r.headers["ETag"] == '"v1"'
+    assert receipt["unit_comparable_price"] == "0.2059"  # SPEC §4 example: 9.80/28/1.7
+
+
+def test_the_canonical_text_holds_the_bid_ids_version_and_nonce(world: World) -> None:
+    receipt = world.bid("E01", "9.80").json()
+    content = json.loads(receipt["canonical"])
+    assert content == {
+        "round": ROUND,
+        "enterprise": "E01",
+        "group": "AML-ORAL",
+        "version": 1,
+        "nonce": receipt["nonce"],
+        "submitted_at": content["submitted_at"],
+        "product": {
+            "strength": "10",
+            "strength_unit": "mg",
+            "units_per_pack": 28,
+            "dosage_form": "tablet",
+            "quality": "gqce",
+            "fill_volume": None,
+            "fill_unit": None,
+        },
+        "pack_price": "9.8",
+        "capacity": 5000000,
+        "accept_revival": False,
+    }
+    assert receipt["canonical"] == json.dumps(content, sort_keys=True, separators=(",", ":"))
+
+
+def test_two_submissions_of_one_bid_get_different_nonces_and_commitments(world: World) -> None:
+    first = world.bid("E01", "9.80").json()
+    second = world.bid("E01", "9.80").json()
+    assert first["nonce"] != second["nonce"]
+    assert first["commitment"] != second["commitment"]
+
+
+def test_a_new_submission_replaces_the_earlier_one_and_keeps_every_version(world: World) -> None:
+    world.bid("E01", "9.80")
+    r = world.bid("E01", "9.50")
+    assert r.json()["version"] == 2
+    versions = world.client.get(f"{BIDS}/AML-ORAL/versions", headers=world.api.actor("E01"))
+    assert [(v["version"], v["status"], v["pack_price"]) for v in versions.json()] == [
+        (1, "replaced", "9.80"),
+        (2, "live", "9.50"),
+    ]
+    own = world.client.get(BIDS, headers=world.api.actor("E01")).json()["items"]
+    assert [(b["version"], b["pack_price"]) for b in own] == [(2, "9.50")]
+
+
+def test_an_amendment_needs_the_current_etag(world: World) -> None:
+    world.bid("E01", "9.80")
+    world.bid("E01", "9.70")
+    body = {k: v for k, v in bid_body("9.60").items() if k != "group"}
+    stale = world.client.put(
+        f"{BIDS}/AML-ORAL", json=body, headers={**world.api.actor("E01"), "If-Match": '"v1"'}
+    )
+    problem = assert_problem(stale, 412, type_suffix="precondition-failed")
+    assert problem["current_etag"] == '"v2"'
+    ok = world.client.put(
+        f"{BIDS}/AML-ORAL", json=body, headers={**world.api.actor("E01"), "If-Match": '"v2"'}
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["version"] == 3 and ok.json()["pack_price"] == "9.60"
+    assert ok.headers["ETag"] == '"v3"'
+
+
+def test_amending_without_a_live_bid_is_404(world: World) -> None:
+    body = {k: v for k, v in bid_body("9.60").items() if k != "group"}
+    r = world.client.put(f"{BIDS}/AML-ORAL", json=body, headers=world.api.actor("E01"))
+    assert "no live bid" in assert_problem(r, 404, type_suffix="not-found")["detail"]
+
+
+def test_a_withdrawal_is_a_version_without_content(world: World) -> None:
+    world.bid("E01", "9.80")
+    r = world.client.delete(
+        f"{BIDS}/AML-ORAL", headers={**world.api.actor("E01"), "If-Match": '"v1"'}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "withdrawn" and r.json()["pack_price"] is None
+    current = world.client.get(f"{BIDS}/AML-ORAL", headers=world.api.actor("E01"))
+    assert current.json()["status"] == "withdrawn" and current.headers["ETag"] == '"v2"'
+
+
+def test_withdrawing_twice_is_404(world: World) -> None:
+    world.bid("E01", "9.80")
+    world.client.delete(f"{BIDS}/AML-ORAL", headers=world.api.actor("E01"))
+    again = world.client.delete(f"{BIDS}/AML-ORAL", headers=world.api.actor("E01"))
+    assert_problem(again, 404, type_suffix="not-found")
+
+
+def test_a_submission_after_a_withdrawal_is_live_again(world: World) -> None:
+    world.bid("E01", "9.80")
+    world.client.delete(f"{BIDS}/AML-ORAL", headers=world.api.actor("E01"))
+    r = world.bid("E01", "9.90")
+    assert (r.json()["version"], r.json()["status"]) == (3, "live")
+
+
+def test_a_late_bid_is_409(world: World) -> None:
+    world.clock.set(BIDDING_CLOSES)
+    problem = assert_problem(world.bid("E01", "9.80"), 409, type_suffix="window-closed")
+    assert "late bids are refused" in problem["detail"]
+    assert problem["closes_at"] == BIDDING_CLOSES.isoformat()
+
+
+def test_an_early_bid_is_409(world: World) -> None:
+    world.clock.set(BIDDING_OPENS - timedelta(seconds=1))
+    problem = assert_problem(world.bid("E01", "9.80"), 409, type_suffix="window-closed")
+    assert "opens at" in problem["detail"]
+
+
+def test_a_late_withdrawal_is_409(world: World) -> None:
+    world.bid("E01", "9.80")
+    world.clock.set(BIDDING_CLOSES + timedelta(minutes=1))
+    r = world.client.delete(f"{BIDS}/AML-ORAL", headers=world.api.actor("E01"))
+    assert_problem(r, 409, type_suffix="window-closed")
+
+
+def test_a_bid_outside_bidding_open_is_409(world: World) -> None:
+    world.open_bids()
+    problem = assert_problem(world.bid("E01", "9.80"), 409, type_suffix="window-closed")
+    assert "bids_opened" in problem["detail"]
+
+
+def test_a_seriously_discredited_enterprise_is_refused(api: Any, clock: Any) -> None:
+    from tests.api.test_bids_support import build_world
+
+    w = build_world(api, clock, credit={"E03": "serious"})
+    problem = assert_problem(w.bid("E03", "9.80"), 409, type_suffix="credit-barred")
+    assert "serious" in problem["detail"] and problem["credit_level"] == "serious"
+
+
+def test_an_unknown_group_is_422_naming_the_field(world: World) -> None:
+    problem = assert_problem(world.bid("E01", "9.80", "NOPE"), 422, type_suffix="invalid-input")
+    assert problem["errors"][0]["field"] == "body.group"
+
+
+def test_a_strength_unit_of_another_family_is_422(world: World) -> None:
+    body = bid_body("9.80")
+    body["product"]["strength_unit"] = "ml"
+    r = world.client.post(BIDS, json=body, headers=world.api.actor("E01"))
+    problem = assert_problem(r, 422)
+    assert problem["errors"][0]["field"] == "body.product.strength_unit"
+
+
+def test_a_bad_price_is_422_without_repeating_it(world: World) -> None:
+    problem = assert_problem(world.bid("E01", "-7.3917"), 422, type_suffix="invalid-input")
+    assert problem["errors"] == [
+        {
+            "field": "body.pack_price",
+            "message": 'must be a positive decimal string with at most 6 decimal places, e.g. "9.80"',
+        }
+    ]
+    assert "7.3917" not in json.dumps(problem)
+
+
+def test_only_enterprises_submit_bids(world: World) -> None:
+    r = world.client.post(BIDS, json=bid_body(), headers=world.api.bureau)
+    assert_problem(r, 403, type_suffix="forbidden")
+
+
+def test_before_opening_the_bureau_sees_who_bid_where_and_when_only(world: World) -> None:
+    world.bid("E01", "9.80")
+    world.bid("E02", "9.50", "MET-SR")
+    items = world.client.get(BIDS, headers=world.api.bureau).json()["items"]
+    assert [(b["enterprise"], b["group"], b["sealed"]) for b in items] == [
+        ("E01", "AML-ORAL", True),
+        ("E02", "MET-SR", True),
+    ]
+    for b in items:
+        assert all(
+            b[k] is None
+            for k in ("pack_price", "product", "capacity", "nonce", "commitment", "canonical")
+        )
+        assert b["submitted_at"]
+
+
+def test_before_opening_an_enterprise_sees_only_its_own_bids(world: World) -> None:
+    world.bid("E01", "9.80")
+    world.bid("E02", "9.50")
+    items = world.client.get(BIDS, headers=world.api.actor("E02")).json()["items"]
+    assert [(b["enterprise"], b["pack_price"]) for b in items] == [("E02", "9.50")]
+
+
+def test_before_opening_institutions_are_refused_the_list(world: World) -> None:
+    r = world.client.get(BIDS, headers=world.api.actor("H001"))
+    assert "sealed" in assert_problem(r, 409, type_suffix="wrong-state")["detail"]
+
+
+def test_opening_before_the_deadline_is_409(world: World) -> None:
+    problem = assert_problem(world.api.move(ROUND, "bids_opened"), 409)
+    assert problem["from_state"] == "bidding_open" and problem["to_state"] == "bids_opened"
+
+
+def test_after_opening_everyone_sees_prices_beside_commitments(world: World) -> None:
+    receipt = world.bid("E01", "9.80").json()
+    world.bid("E02", "3.36", strength="5")
+    world.open_bids()
+    for who in ("bureau", "H001", "E02"):
+        headers = world.api.bureau if who == "bureau" else world.api.actor(who)
+        items = world.client.get(BIDS, headers=headers).json()["items"]
+        mine = next(b for b in items if b["enterprise"] == "E01")
+        assert mine["sealed"] is False
+        assert mine["pack_price"] == "9.80" and mine["unit_comparable_price"] == "0.2059"
+        assert (mine["nonce"], mine["commitment"]) == (receipt["nonce"], receipt["commitment"])
+        assert len(items) == 2
+
+
+def test_an_enterprise_can_verify_its_opened_bid_from_the_published_fields(world: World) -> None:
+    receipt = world.bid("E01", "9.80").json()
+    world.open_bids()
+    items = world.client.get(BIDS, headers=world.api.actor("E01")).json()["items"]
+    b = items[0]
+    canonical = canonical_bid(
+        round_id=b["round_id"],
+        enterprise_id=b["enterprise"],
+        group_id=b["group"],
+        version=b["version"],
+        nonce=b["nonce"],
+        submitted_at=_instant(b["submitted_at"]),
+        product={
+            k: (_decimal(v) if k in ("strength", "fill_volume") and v else v)
+            for k, v in b["product"].items()
+        },
+        pack_price=_decimal(b["pack_price"]),
+        capacity=b["capacity"],
+        accept_revival=b["accept_revival"],
+    )
+    assert commitment_of(canonical) == receipt["commitment"] == b["commitment"]
+
+
+def test_the_audit_trail_seals_bid_content(world: World) -> None:
+    world.bid("E01", "9.80")
+    events = world.client.get(
+        "/api/v1/audit", params={"entity_type": "bid"}, headers=world.api.bureau
+    ).json()["items"]
+    (event,) = events
+    assert event["action"] == "submit"
+    assert event["after"]["pack_price"] == "[sealed]"
+    assert event["after"]["commitment"] == "[sealed]"
+    assert event["after"]["product"] == "[sealed]"
+    assert event["after"]["group"] == "AML-ORAL"
+
+
+def test_an_idempotent_retry_replays_the_receipt(world: World) -> None:
+    headers = {**world.api.actor("E01"), "Idempotency-Key": "bid-1"}
+    first = world.client.post(BIDS, json=bid_body(), headers=headers)
+    again = world.client.post(BIDS, json=bid_body(), headers=headers)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    versions = world.client.get(f"{BIDS}/AML-ORAL/versions", headers=world.api.actor("E01"))
+    assert len(versions.json()) == 1
+
+
+def _decimal(text: str) -> Any:
+    from decimal import Decimal
+
+    return Decimal(text)
+
+
+def _instant(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_decimal_text_normalises() -> None:
+    from decimal import Decimal
+
+    assert [decimal_text(Decimal(s)) for s in ("9.80", "10", "1E+2", "0.0500")] == [
+        "9.8",
+        "10",
+        "100",
+        "0.05",
+    ]
