@@ -33,10 +33,12 @@ def _routers() -> list[Any]:
     from app.bids.router import router as bids
     from app.catalog.router import router as catalog
     from app.demand.router import router as demand
+    from app.exchange.router import router as exchange
     from app.health import router as health
     from app.rounds.router import router as rounds
+    from app.simulations.router import router as simulations
 
-    return [health, actors, rounds, catalog, demand, audit, bids]
+    return [health, actors, rounds, catalog, demand, audit, exchange, bids, simulations]
 
 
 def create_app(

@@ -1,0 +1,465 @@
+"""A stored round as a round document, and a round document as a stored round (SPEC §11,
+ROUND_DOCUMENT.md): simulation and operation share one format.
+
+Export (`export_document`)
+- round, rules, the catalog, the institutions with a demand line and their demands, the
+  enterprises that bid or are named as preferred, with their registered credit levels.
+- Bids only once they are opened (state bids_opened or later): before that the export has
+  `"bids": []`, so an export never unseals a price (SPEC §5).
+- A demand line carries the bureau's review so that the engine computes the same base volume
+  as locking does (app.demand.service): accepted → the report, `accepted_below_floor` when it
+  was flagged; adjusted → `reported` is the adjusted volume (`accepted_below_floor` when that
+  is below the floor); rejected → `reported` 0 (`accepted_below_floor` when last year's usage
+  is positive); not reviewed → the report, and the rule set's below_floor_policy decides.
+
+Import (`import_document`)
+- The document is validated as `vbp simulate` validates it (422 naming each path), then ids
+  must be valid service ids. Institutions and enterprises are registered when missing and
+  matched when present; a present one must agree on region / credit level (422), since
+  neither may be changed silently by a document.
+- The round is created in `draft` with its rules and catalog, demands become reports (a line
+  with `accepted_below_floor` is recorded as accepted by the importing bureau), and bids
+  become version 1 of each enterprise's bid, with a fresh nonce and commitment.
+- The resulting state: `bids_opened` when the document has bids (a document's bids are
+  already in the clear, so they are open; the award can run at once); `demand_locked` when it
+  has demands but no bids (base volumes are computed as locking does; set the bidding window
+  and open bidding next); `draft` when it has neither (the catalog can still be edited).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from app.actors import service as actors
+from app.actors.models import CreditLevel, Enterprise, Institution
+from app.actors.schemas import EnterpriseCreate, InstitutionCreate
+from app.audit import service as audit
+from app.auth.service import Principal
+from app.bids import service as bids
+from app.bids.models import Bid
+from app.bids.schemas import BidFields
+from app.catalog import service as catalog
+from app.catalog.models import Group
+from app.catalog.schemas import GroupCreate
+from app.common import ID_PATTERN
+from app.demand import service as demand
+from app.demand.models import DemandReport, ReviewStatus
+from app.errors import AlreadyExists, InvalidInput
+from app.exchange.schemas import ImportResult
+from app.rounds import service as rounds
+from app.rounds.access import rules_of, touch
+from app.rounds.lifecycle import RoundState
+from app.rounds.models import Round
+from app.rounds.schemas import RoundCreate, RulesSpec
+from solver import document
+from solver.demand import is_below_floor
+
+ENTITY = "round"
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return str(value)
+
+
+def _group(g: Group) -> dict[str, Any]:
+    rep: dict[str, Any] = {
+        "strength": _text(g.representative_strength),
+        "strength_unit": g.representative_strength_unit,
+        "dosage_form": g.representative_dosage_form,
+    }
+    if g.representative_fill_volume is not None:
+        rep["fill_volume"] = _text(g.representative_fill_volume)
+        rep["fill_unit"] = g.representative_fill_unit
+    out: dict[str, Any] = {
+        "id": g.id,
+        "generic_names": list(g.generic_names),
+        "form_family": g.form_family,
+        "representative": rep,
+        "ceiling": _text(g.ceiling),
+        "pre_vbp_unit_price": _text(g.pre_vbp_unit_price),
+        "ratio_table": g.ratio_table.value,
+    }
+    if g.eligible_quality is not None:
+        out["eligible_quality"] = list(g.eligible_quality)
+    return out
+
+
+def demand_line(row: DemandReport, floor_ratio: Any) -> dict[str, Any]:
+    """A report as a document demand line that gives the base volume locking gives."""
+    reported, usage = row.reported, row.last_year_usage
+    accepted = False
+    if row.review_status is ReviewStatus.accepted:
+        accepted = row.flagged
+    elif row.review_status is ReviewStatus.adjusted:
+        assert row.adjusted_volume is not None
+        reported = row.adjusted_volume
+        accepted = is_below_floor(reported, usage, floor_ratio)
+    elif row.review_status is ReviewStatus.rejected:
+        reported = 0
+        accepted = is_below_floor(0, usage, floor_ratio)
+    line: dict[str, Any] = {
+        "institution": row.institution_id,
+        "group": row.group_id,
+        "reported": reported,
+        "last_year_usage": usage,
+    }
+    if row.preferred_enterprise_id is not None:
+        line["preferred_enterprise"] = row.preferred_enterprise_id
+    if accepted:
+        line["accepted_below_floor"] = True
+    return line
+
+
+def _bid(row: Bid) -> dict[str, Any]:
+    product = {
+        k: (_text(v) if k in ("strength", "fill_volume") else v)
+        for k, v in bids.product_dict(row).items()
+        if v is not None
+    }
+    return {
+        "enterprise": row.enterprise_id,
+        "group": row.group_id,
+        "product": product,
+        "pack_price": _text(row.pack_price),
+        "capacity": row.capacity,
+        "submitted_at": row.submitted_at.isoformat(),
+        "accept_revival": bool(row.accept_revival),
+    }
+
+
+def _in_chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def export_document(session: Session, r: Round) -> dict[str, Any]:
+    """The stored round as a round document (bids only once opened)."""
+    rules = rules_of(r)
+    reports = list(
+        session.exec(
+            select(DemandReport)
+            .where(DemandReport.round_id == r.id)
+            .order_by(col(DemandReport.institution_id), col(DemandReport.group_id))
+        )
+    )
+    bid_rows = bids.live_bids(session, r.id) if bids.bids_are_open(r) else []
+    institution_ids = sorted({row.institution_id for row in reports})
+    enterprise_ids = sorted(
+        {b.enterprise_id for b in bid_rows}
+        | {row.preferred_enterprise_id for row in reports if row.preferred_enterprise_id}
+    )
+    institutions: list[Institution] = []
+    for chunk in _in_chunks(institution_ids):
+        institutions += session.exec(select(Institution).where(col(Institution.id).in_(chunk)))
+    enterprises: list[Enterprise] = []
+    for chunk in _in_chunks(enterprise_ids):
+        enterprises += session.exec(select(Enterprise).where(col(Enterprise.id).in_(chunk)))
+    return {
+        "round": {
+            "id": r.id,
+            "name": r.name,
+            "agreement_start": None if r.agreement_start is None else r.agreement_start.isoformat(),
+        },
+        "rules": {
+            "profile": r.rules.get("profile", "batch7"),
+            "overrides": dict(r.rules.get("overrides") or {}),
+        },
+        "groups": [_group(g) for g in catalog.list_groups(session, r.id)],
+        "institutions": [
+            {"id": i.id, "name": i.name, "region": i.region}
+            for i in sorted(institutions, key=lambda i: i.id)
+        ],
+        "demands": [demand_line(row, rules.demand_floor_ratio) for row in reports],
+        "enterprises": [
+            {
+                "id": e.id,
+                "name": e.name,
+                "credit_level": None if e.credit_level is None else e.credit_level.value,
+            }
+            for e in sorted(enterprises, key=lambda e: e.id)
+        ],
+        "bids": [_bid(b) for b in bid_rows],
+    }
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+def _id_problems(doc: document.RoundDocument) -> list[tuple[str, str]]:
+    import re
+
+    pattern = re.compile(ID_PATTERN)
+    message = "must be 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit"
+    problems = []
+    if not pattern.match(doc.round.id):
+        problems.append(("round.id", message))
+    ids = {
+        "groups": [g.id for g in doc.groups],
+        "institutions": [i.id for i in doc.institutions],
+        "enterprises": [e.id for e in doc.enterprises],
+    }
+    for name, values in ids.items():
+        for i, value in enumerate(values):
+            if not pattern.match(value):
+                problems.append((f"{name}[{i}].id", message))
+    return problems
+
+
+def _pydantic_problems(exc: ValidationError, prefix: str) -> list[tuple[str, str]]:
+    from solver.errors import errors_from_pydantic
+
+    return errors_from_pydantic(exc, prefix=prefix)
+
+
+def _actors(
+    session: Session, doc: document.RoundDocument, *, actor: Principal, now: datetime
+) -> tuple[list[str], list[str]]:
+    """Register missing institutions and enterprises; check present ones agree. Returns the
+    ids registered."""
+    problems: list[tuple[str, str]] = []
+    new_institutions: list[InstitutionCreate] = []
+    new_enterprises: list[EnterpriseCreate] = []
+    for i, inst in enumerate(doc.institutions):
+        found = session.get(Institution, inst.id)
+        if found is None:
+            try:
+                new_institutions.append(
+                    InstitutionCreate(id=inst.id, name=inst.name, region=inst.region)
+                )
+            except ValidationError as exc:
+                problems += _pydantic_problems(exc, f"institutions[{i}]")
+        elif found.region != inst.region:
+            problems.append(
+                (
+                    f"institutions[{i}].region",
+                    f"institution {inst.id} is registered in region {found.region!r}, "
+                    f"not {inst.region!r}",
+                )
+            )
+    for i, ent in enumerate(doc.enterprises):
+        found_e = session.get(Enterprise, ent.id)
+        if found_e is None:
+            try:
+                new_enterprises.append(
+                    EnterpriseCreate(
+                        id=ent.id,
+                        name=ent.name,
+                        credit_level=None
+                        if ent.credit_level is None
+                        else CreditLevel(ent.credit_level),
+                    )
+                )
+            except ValidationError as exc:
+                problems += _pydantic_problems(exc, f"enterprises[{i}]")
+        else:
+            registered = None if found_e.credit_level is None else found_e.credit_level.value
+            if registered != ent.credit_level:
+                problems.append(
+                    (
+                        f"enterprises[{i}].credit_level",
+                        f"enterprise {ent.id} is registered with credit level {registered}, "
+                        f"not {ent.credit_level}; the bureau rates credit, a document does not",
+                    )
+                )
+    if problems:
+        raise InvalidInput("the document does not match the registered actors", problems)
+    for data in new_institutions:
+        actors.register_institution(session, data=data, actor=actor, now=now)
+    for data_e in new_enterprises:
+        actors.register_enterprise(session, data=data_e, actor=actor, now=now)
+    return [d.id for d in new_institutions], [d.id for d in new_enterprises]
+
+
+def _round_create(doc: document.RoundDocument) -> RoundCreate:
+    problems: list[tuple[str, str]] = []
+    groups: list[GroupCreate] = []
+    for i, g in enumerate(doc.groups):
+        try:
+            groups.append(GroupCreate.model_validate(g.model_dump(mode="json")))
+        except ValidationError as exc:
+            problems += _pydantic_problems(exc, f"groups[{i}]")
+    data = None
+    try:
+        data = RoundCreate(
+            id=doc.round.id,
+            name=doc.round.name,
+            agreement_start=doc.round.agreement_start,
+            rules=RulesSpec(profile=doc.rules.profile, overrides=dict(doc.rules.overrides)),
+            groups=groups,
+        )
+    except ValidationError as exc:
+        problems += _pydantic_problems(exc, "round")
+    if problems or data is None:
+        raise InvalidInput("the document does not fit the service", problems)
+    return data
+
+
+def _bid_fields(doc: document.RoundDocument) -> list[BidFields]:
+    """The document's bids as the service's bid content (its limits are a little stricter:
+    at most 6 decimal places in a pack price, capacity at least 1)."""
+    problems: list[tuple[str, str]] = []
+    fields: list[BidFields] = []
+    for i, b in enumerate(doc.bids):
+        try:
+            fields.append(
+                BidFields.model_validate(
+                    {
+                        "product": b.product.model_dump(mode="json", exclude_none=True),
+                        "pack_price": str(b.pack_price),
+                        "capacity": b.capacity,
+                        "accept_revival": b.accept_revival,
+                    }
+                )
+            )
+        except ValidationError as exc:
+            problems += _pydantic_problems(exc, f"bids[{i}]")
+    if problems:
+        raise InvalidInput("the document does not fit the service", problems)
+    return fields
+
+
+def _demands(
+    session: Session, r: Round, doc: document.RoundDocument, *, actor: Principal, now: datetime
+) -> None:
+    floor = rules_of(r).demand_floor_ratio
+    rows = []
+    for d in doc.demands:
+        flagged = is_below_floor(d.reported, d.last_year_usage, floor)
+        accepted = d.accepted_below_floor
+        rows.append(
+            DemandReport(
+                round_id=r.id,
+                institution_id=d.institution,
+                group_id=d.group,
+                reported=d.reported,
+                last_year_usage=d.last_year_usage,
+                preferred_enterprise_id=d.preferred_enterprise,
+                flagged=flagged,
+                review_status=ReviewStatus.accepted
+                if accepted
+                else (ReviewStatus.pending if flagged else None),
+                review_reason="accepted_below_floor in the imported round document"
+                if accepted
+                else None,
+                reviewed_by=actor.token_name if accepted else None,
+                reviewed_at=now if accepted else None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    audit.record_many(
+        session,
+        actor=actor,
+        now=now,
+        action="import",
+        entity_type=demand.ENTITY,
+        round_id=r.id,
+        changes=[
+            audit.Change(
+                demand.entity_id(r.id, row.institution_id, row.group_id),
+                None,
+                {
+                    "reported": row.reported,
+                    "last_year_usage": row.last_year_usage,
+                    "preferred_enterprise_id": row.preferred_enterprise_id,
+                    "flagged": row.flagged,
+                    "review_status": None if row.review_status is None else row.review_status.value,
+                },
+            )
+            for row in rows
+        ],
+    )
+
+
+def _bids(
+    session: Session,
+    r: Round,
+    doc: document.RoundDocument,
+    fields: list[BidFields],
+    *,
+    actor: Principal,
+    now: datetime,
+) -> None:
+    for b, data in zip(doc.bids, fields, strict=True):
+        row = bids.new_submission(
+            round_id=r.id,
+            enterprise_id=b.enterprise,
+            group_id=b.group,
+            version=1,
+            data=data,
+            submitted_at=b.submitted_at,
+            submitted_by=actor.token_name,
+        )
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            now=now,
+            action="import",
+            entity_type=bids.ENTITY,
+            entity_id=bids.entity_id(r.id, b.enterprise, b.group),
+            round_id=r.id,
+            after=bids._audit_view(row),
+        )
+
+
+def import_document(
+    session: Session, *, parsed: document.Round, actor: Principal, now: datetime
+) -> ImportResult:
+    doc = parsed.document
+    problems = _id_problems(doc)
+    if problems:
+        raise InvalidInput("the document's ids are not valid service ids", problems)
+    if session.get(Round, doc.round.id) is not None:
+        raise AlreadyExists(f"round {doc.round.id!r} already exists", id=doc.round.id)
+    data = _round_create(doc)
+    bid_fields = _bid_fields(doc)
+    created_institutions, created_enterprises = _actors(session, doc, actor=actor, now=now)
+    r = rounds.create_round(session, data=data, actor=actor, now=now)
+    if doc.demands:
+        _demands(session, r, doc, actor=actor, now=now)
+    if doc.bids:
+        _bids(session, r, doc, bid_fields, actor=actor, now=now)
+    target = (
+        RoundState.bids_opened
+        if doc.bids
+        else (RoundState.demand_locked if doc.demands else RoundState.draft)
+    )
+    if doc.demands:
+        demand.lock_base_volumes(session, r, now=now, actor=actor)
+    r.state = target
+    touch(r, now)
+    session.add(r)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        now=now,
+        action="import",
+        entity_type=ENTITY,
+        entity_id=r.id,
+        round_id=r.id,
+        before={"state": None},
+        after={
+            "state": target.value,
+            "groups": len(doc.groups),
+            "demands": len(doc.demands),
+            "bids": len(doc.bids),
+            "registered_institutions": created_institutions,
+            "registered_enterprises": created_enterprises,
+        },
+    )
+    return ImportResult(
+        round=rounds.to_public(session, r),
+        registered_institutions=created_institutions,
+        registered_enterprises=created_enterprises,
+        demands=len(doc.demands),
+        bids=len(doc.bids),
+    )
