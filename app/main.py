@@ -30,15 +30,29 @@ send `If-Match` to update them safely (412 on mismatch). Every POST accepts `Ide
 def _routers() -> list[Any]:
     from app.actors.router import router as actors
     from app.audit.router import router as audit
+    from app.award.router import router as award
     from app.bids.router import router as bids
     from app.catalog.router import router as catalog
     from app.demand.router import router as demand
     from app.exchange.router import router as exchange
     from app.health import router as health
+    from app.outcomes.router import router as outcomes
     from app.rounds.router import router as rounds
     from app.simulations.router import router as simulations
 
-    return [health, actors, rounds, catalog, demand, audit, exchange, bids, simulations]
+    return [
+        health,
+        actors,
+        rounds,
+        catalog,
+        demand,
+        audit,
+        exchange,
+        bids,
+        award,
+        outcomes,
+        simulations,
+    ]
 
 
 def create_app(

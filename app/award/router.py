@@ -1,0 +1,110 @@
+"""The award as a job: POST …/award → 202 and a job to poll at GET /api/v1/jobs/{id}."""
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+from fastapi import BackgroundTasks, Body, FastAPI, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.deps import BureauPrincipal
+from app.award import service
+from app.award.models import JobStatus
+from app.award.schemas import AwardRequest, JobPublic
+from app.award.worker import AwardRunner, EngineRun, Mode
+from app.clock import ClockDep
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.routing import make_router
+
+_runner_lock = threading.Lock()
+
+
+def worker_mode(app: FastAPI) -> Mode:
+    """`process` (default) or `inline`, from the setting VBP_AWARD_WORKER (award_worker)."""
+    mode: Mode = getattr(app.state.settings, "award_worker", "process")
+    return mode
+
+
+def get_runner(app: FastAPI) -> AwardRunner:
+    """The app's runner, created on first use (the worker process only on the first job)."""
+    runner: AwardRunner | None = getattr(app.state, "award_runner", None)
+    if runner is None:
+        with _runner_lock:
+            runner = getattr(app.state, "award_runner", None)
+            if runner is None:
+                engine, clock = app.state.engine, app.state.clock
+                runner = AwardRunner(
+                    mode=worker_mode(app),
+                    on_progress=partial(service.record_progress, engine, clock),
+                    on_done=partial(service.complete_job, engine, clock),
+                )
+                app.state.award_runner = runner
+    return runner
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    runner: AwardRunner | None = getattr(app.state, "award_runner", None)
+    if runner is not None:
+        await run_in_threadpool(runner.shutdown)
+
+
+router = make_router(prefix="/api/v1", tags=["award"], lifespan=lifespan)
+
+
+@router.post(
+    "/rounds/{round_id}/award",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses=problem_responses(404, 409),
+)
+def request_award(
+    round_id: str,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: BureauPrincipal,
+    body: AwardRequest = Body(
+        default_factory=AwardRequest, examples=[{"solver": "cbc", "time_limit": 60}]
+    ),
+) -> JobPublic:
+    """Run the award (定标) of a round whose bids are opened: winner selection, agreed
+    volumes, allocation and money (SPEC §6–§8) on the stored round exported as a round
+    document. Returns 202 with a job; poll `Location` (GET /api/v1/jobs/{id}). On success
+    the outcome is stored and the round moves to `awarded`; on failure the job's `error`
+    says why and the round stays in `bids_opened`. 409 while another award job of the round
+    is queued or running."""
+    runner = get_runner(request.app)
+    job, document = service.request_award(
+        session,
+        round_id=round_id,
+        data=body,
+        is_running=runner.tracks,
+        actor=principal,
+        now=clock.now(),
+    )
+    assert job.id is not None
+    runner.expect(job.id)
+    # after the response: the job row is committed by then
+    background.add_task(
+        runner.start, EngineRun(job.id, document, solver=job.solver, time_limit=job.time_limit)
+    )
+    response.headers["Location"] = service.job_link(job.id)
+    return service.to_public(job)
+
+
+@router.get("/jobs/{job_id}", response_model=JobPublic, responses=problem_responses(404))
+def get_job(
+    job_id: int, response: Response, session: SessionDep, _principal: BureauPrincipal
+) -> JobPublic:
+    """A job's status and progress {stage, done, total}; `result` links to the outcome once
+    it has succeeded, `error` says why it failed. `Retry-After` suggests when to poll again."""
+    job = service.get_job(session, job_id)
+    if job.status in (JobStatus.queued, JobStatus.running):
+        response.headers["Retry-After"] = "1"
+    return service.to_public(job)

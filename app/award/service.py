@@ -1,0 +1,415 @@
+"""The award (定标) as a job: request, progress, completion and the stored outcome.
+
+- `request_award`: the bureau asks for the award of a round in `bids_opened`; the round is
+  exported as a round document (app.exchange) and a job is queued. One job per round at a
+  time (409 while one is queued or running).
+- `record_progress` / `complete_job`: called by the runner (app.award.worker) from its own
+  threads, each in its own transaction. On success the whole outcome (its canonical text) and
+  its rows are stored and the round moves to `awarded` through the transition table, in one
+  transaction; on failure the job records a readable error and the round stays in
+  `bids_opened`.
+- The move bids_opened → awarded is guarded: it needs a stored outcome, so a bare
+  POST …/transitions {"to": "awarded"} cannot skip the award.
+"""
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, insert
+from sqlmodel import Session, col, select
+
+from app.audit import service as audit
+from app.auth.models import Role
+from app.auth.service import Principal
+from app.award.models import (
+    AwardJob,
+    JobStatus,
+    OutcomeAllocation,
+    OutcomeBid,
+    OutcomeGroup,
+    OutcomeInstitution,
+    OutcomeRegion,
+    OutcomeVolume,
+    RoundOutcome,
+)
+from app.award.schemas import AwardRequest, JobProgress, JobPublic
+from app.award.worker import EngineResult
+from app.clock import Clock
+from app.errors import Conflict, DomainError, NotFound, TransitionBlocked
+from app.exchange.service import export_document
+from app.rounds import service as rounds
+from app.rounds.access import load_round, require_state
+from app.rounds.lifecycle import RoundState
+from app.rounds.models import Round
+from solver.engine import dumps_outcome
+
+logger = logging.getLogger("vbp.award")
+
+ENTITY = "award_job"
+ACTIVE = (JobStatus.queued, JobStatus.running)
+STAGES = 5  # solver.engine.simulate reports five stages
+
+
+def job_link(job_id: int) -> str:
+    return f"/api/v1/jobs/{job_id}"
+
+
+def to_public(job: AwardJob) -> JobPublic:
+    assert job.id is not None
+    return JobPublic(
+        id=job.id,
+        round_id=job.round_id,
+        status=job.status,
+        progress=JobProgress(stage=job.stage, done=job.done, total=job.total),
+        result=f"/api/v1/rounds/{job.round_id}/outcome"
+        if job.status is JobStatus.succeeded
+        else None,
+        error=job.error,
+        solver=job.solver,
+        time_limit=job.time_limit,
+        requested_by=job.requested_by,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+def _snapshot(job: AwardJob) -> dict[str, Any]:
+    return audit.snapshot(job, exclude=("created_at",))
+
+
+def requester(job: AwardJob) -> Principal:
+    """The bureau token that asked for the award; the round's move is recorded in its name."""
+    return Principal(
+        role=Role.bureau,
+        actor_id=None,
+        token_id=job.requested_by_token,
+        token_name=job.requested_by,
+    )
+
+
+def get_job(session: Session, job_id: int) -> AwardJob:
+    job = session.get(AwardJob, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return job
+
+
+def _fail(job: AwardJob, error: str, now: datetime) -> None:
+    job.status = JobStatus.failed
+    job.error = error
+    job.finished_at = now
+
+
+def request_award(
+    session: Session,
+    *,
+    round_id: str,
+    data: AwardRequest,
+    is_running: Any,
+    actor: Principal,
+    now: datetime,
+) -> tuple[AwardJob, dict[str, Any]]:
+    """Queue an award job; returns it and the round document the engine will evaluate.
+    `is_running(job_id)` tells whether this service's runner still works on a job."""
+    r = load_round(session, round_id, lock="update")
+    require_state(r, RoundState.bids_opened, doing="run the award")
+    active = session.exec(
+        select(AwardJob).where(AwardJob.round_id == round_id, col(AwardJob.status).in_(ACTIVE))
+    ).all()
+    for job in active:
+        if is_running(job.id):
+            raise Conflict(
+                f"award job {job.id} of round {round_id} is still {job.status.value}; poll "
+                f"{job_link(job.id or 0)}",
+                job=job_link(job.id or 0),
+            )
+        # left behind by a service that stopped while it ran
+        before = _snapshot(job)
+        _fail(job, "interrupted: the service stopped before the award finished", now)
+        session.add(job)
+        audit.record(
+            session,
+            actor=actor,
+            now=now,
+            action="fail",
+            entity_type=ENTITY,
+            entity_id=str(job.id),
+            round_id=round_id,
+            before=before,
+            after=_snapshot(job),
+        )
+    document = export_document(session, r)
+    assert actor.token_id is not None
+    job = AwardJob(
+        round_id=round_id,
+        status=JobStatus.queued,
+        stage="queued",
+        done=0,
+        total=STAGES,
+        solver=data.solver,
+        time_limit=data.time_limit,
+        requested_by=actor.token_name,
+        requested_by_token=actor.token_id,
+        created_at=now,
+    )
+    session.add(job)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        now=now,
+        action="request",
+        entity_type=ENTITY,
+        entity_id=str(job.id),
+        round_id=round_id,
+        after=_snapshot(job),
+    )
+    return job, document
+
+
+def record_progress(
+    engine: Engine, clock: Clock, job_id: int, stage: str, done: int, total: int
+) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        job = session.exec(
+            select(AwardJob).where(AwardJob.id == job_id).with_for_update()
+        ).one_or_none()
+        if job is None or job.status not in ACTIVE:
+            return  # a late message after the job ended
+        if job.status is JobStatus.queued:
+            job.status = JobStatus.running
+            job.started_at = clock.now()
+        job.stage, job.done, job.total = stage, done, total
+        session.add(job)
+        session.commit()
+
+
+# -- the outcome -----------------------------------------------------------------------------
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def store_outcome(
+    session: Session, r: Round, job: AwardJob, outcome: dict[str, Any], now: datetime
+) -> RoundOutcome:
+    """The whole outcome and one row per group, bid, volume, allocation, region and
+    institution."""
+    assert job.id is not None
+    rid = r.id
+    stored = RoundOutcome(
+        round_id=rid,
+        job_id=job.id,
+        outcome=dumps_outcome(outcome),
+        solver_status=outcome["solver"]["status"],
+        created_at=now,
+    )
+    session.add(stored)
+    session.flush()
+    groups, bids = [], []
+    for g in outcome["groups"]:
+        groups.append(
+            {
+                "round_id": rid,
+                "group_id": g["id"],
+                "status": g["status"],
+                "valid_bidders": g["valid_bidders"],
+                "winner_cap": g["winner_cap"],
+                "agreed_ratio": _decimal(g["agreed_ratio"]),
+                "term_years": g["term_years"],
+                "base_volume": g["base_volume"],
+                "agreed_volume": g["agreed_volume"],
+                "unallocated_volume": g["unallocated_volume"],
+                "payment_standard": _decimal(g["payment_standard"]),
+            }
+        )
+        winners = {w["enterprise"]: w for w in g["winners"]}
+        for b in g["bids"]:
+            w = winners.get(b["enterprise"])
+            bids.append(
+                {
+                    "round_id": rid,
+                    "group_id": g["id"],
+                    "enterprise_id": b["enterprise"],
+                    "ucp": Decimal(b["ucp"]),
+                    "valid": b["valid"],
+                    "qualified": b["qualified"],
+                    "rank": b["rank"],
+                    "reason": b["reason"],
+                    "won": w is not None,
+                    "winner_rank": None if w is None else w["rank"],
+                    "price": None if w is None else Decimal(w["price"]),
+                }
+            )
+    rows: list[tuple[Any, list[dict[str, Any]]]] = [
+        (OutcomeGroup, groups),
+        (OutcomeBid, bids),
+        (
+            OutcomeVolume,
+            [
+                {
+                    "round_id": rid,
+                    "institution_id": v["institution"],
+                    "group_id": v["group"],
+                    "reported": v["reported"],
+                    "base_volume": v["base_volume"],
+                    "agreed_volume": v["agreed_volume"],
+                    "flag": v["flag"],
+                }
+                for v in outcome["volumes"]
+            ],
+        ),
+        (
+            OutcomeAllocation,
+            [
+                {
+                    "round_id": rid,
+                    "institution_id": a["institution"],
+                    "group_id": a["group"],
+                    "enterprise_id": a["enterprise"],
+                    "volume": a["volume"],
+                    "role": a["role"],
+                    "price": Decimal(a["price"]),
+                    "amount": Decimal(a["amount"]),
+                }
+                for a in outcome["allocations"]
+            ],
+        ),
+        (
+            OutcomeRegion,
+            [
+                {
+                    "round_id": rid,
+                    "group_id": g["group"],
+                    "region": g["region"],
+                    "primary_enterprise": g["primary"],
+                    "backup_enterprise": g["backup"],
+                }
+                for g in outcome["regions"]
+            ],
+        ),
+        (
+            OutcomeInstitution,
+            [
+                {
+                    "round_id": rid,
+                    "institution_id": i["id"],
+                    "annual_contract_amount": Decimal(i["annual_contract_amount"]),
+                    "prepayment": Decimal(i["prepayment"]),
+                }
+                for i in outcome["institutions"]
+            ],
+        ),
+    ]
+    for model, values in rows:
+        if values:
+            session.execute(insert(model.__table__), values)
+    return stored
+
+
+def complete_job(engine: Engine, clock: Clock, job_id: int, result: EngineResult) -> None:
+    """Store the outcome and move the round to awarded, or record why the job failed."""
+    error = result.error
+    with Session(engine, expire_on_commit=False) as session:
+        job = session.get(AwardJob, job_id)
+        if job is None or job.status not in ACTIVE:
+            return
+        who = requester(job)
+        if result.outcome is not None:
+            try:
+                now = clock.now()
+                r = load_round(session, job.round_id, lock="update")
+                before = _snapshot(job)
+                store_outcome(session, r, job, result.outcome, now)
+                rounds.transition(
+                    session,
+                    round_id=job.round_id,
+                    to=RoundState.awarded,
+                    reason=f"award job {job.id}",
+                    if_match=None,
+                    actor=who,
+                    now=now,
+                )
+                job.status = JobStatus.succeeded
+                job.stage, job.done = "done", job.total
+                job.started_at = job.started_at or now
+                job.finished_at = now
+                session.add(job)
+                session.flush()
+                audit.record(
+                    session,
+                    actor=who,
+                    now=now,
+                    action="succeed",
+                    entity_type=ENTITY,
+                    entity_id=str(job.id),
+                    round_id=job.round_id,
+                    before=before,
+                    after=_snapshot(job),
+                )
+                session.commit()
+                return
+            except DomainError as exc:
+                session.rollback()
+                error = f"the outcome could not be stored: {exc.detail}"
+            except Exception:
+                session.rollback()
+                logger.exception("storing the outcome of award job %s failed", job_id)
+                error = "the outcome could not be stored (an internal error); see the service log"
+            job = session.get(AwardJob, job_id)
+            assert job is not None
+        now = clock.now()
+        before = _snapshot(job)
+        _fail(job, error or "the engine returned no outcome", now)
+        session.add(job)
+        session.flush()
+        audit.record(
+            session,
+            actor=who,
+            now=now,
+            action="fail",
+            entity_type=ENTITY,
+            entity_id=str(job.id),
+            round_id=job.round_id,
+            before=before,
+            after=_snapshot(job),
+        )
+        session.commit()
+
+
+# -- the transition guard ---------------------------------------------------------------------
+
+
+def _guard_awarded(session: Session, r: Round, now: datetime) -> None:
+    """bids_opened → awarded only with a stored outcome: run the award (POST …/award)."""
+    if session.get(RoundOutcome, r.id) is None:
+        raise TransitionBlocked(
+            r.state.value,
+            RoundState.awarded.value,
+            f"round {r.id} cannot move from {r.state.value} to awarded: it has no outcome yet; "
+            f"run the award (POST /api/v1/rounds/{r.id}/award)",
+        )
+
+
+def _install_guard() -> None:
+    move = (RoundState.bids_opened, RoundState.awarded)
+    existing = rounds.GUARDS.get(move)
+    if existing is _guard_awarded or getattr(existing, "__wrapped_award__", False):
+        return
+    if existing is None:
+        rounds.GUARDS[move] = _guard_awarded
+        return
+
+    def both(session: Session, r: Round, now: datetime) -> None:
+        existing(session, r, now)
+        _guard_awarded(session, r, now)
+
+    both.__wrapped_award__ = True  # type: ignore[attr-defined]
+    rounds.GUARDS[move] = both
+
+
+_install_guard()

@@ -1,0 +1,251 @@
+"""The award engine away from the request: a worker process (default) or inline.
+
+`AwardRunner` belongs to one app (`app.state.award_runner`, created on first use, shut down
+with the app's lifespan). In `process` mode it owns a `ProcessPoolExecutor` on a `spawn`
+context (one worker: awards are rare and heavy) that is created on the first job; the worker
+gets the round document as a plain dict, runs `solver.engine.simulate` and returns the
+outcome dict. Progress comes back through a multiprocessing queue, read by a listener thread;
+completions are handled by one finisher thread. So the API process never runs the solver and
+stays responsive. In `inline` mode (tests that want determinism) the engine runs in the
+request's background task, in the API process.
+
+This module imports only the engine and the standard library at the top, so a spawned
+worker starts quickly.
+"""
+
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from solver.document import parse_round_document
+from solver.engine import EngineError, simulate
+from solver.errors import DocumentError
+from solver.solvers import SolverConfig
+
+logger = logging.getLogger("vbp.award")
+
+Mode = Literal["process", "inline"]
+ProgressSink = Callable[[int, str, int, int], None]
+DoneSink = Callable[[int, "EngineResult"], None]
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    job_id: int
+    document: dict[str, Any]
+    solver: str
+    time_limit: float
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """The outcome, or a readable reason why there is none."""
+
+    outcome: dict[str, Any] | None
+    error: str | None
+
+
+def run_engine(run: EngineRun, progress: Callable[[str, int, int], None] | None) -> EngineResult:
+    """The stored round's document in, its outcome (or a readable error) out."""
+    try:
+        round_ = parse_round_document(run.document)
+    except DocumentError as exc:
+        problems = "; ".join(f"{path}: {message}" for path, message in exc.problems[:20])
+        return EngineResult(None, f"the stored round is not a valid round document: {problems}")
+    try:
+        outcome = simulate(
+            round_,
+            solver=SolverConfig(name=run.solver, time_limit=run.time_limit),  # type: ignore[arg-type]
+            progress=progress,
+        )
+    except EngineError as exc:
+        return EngineResult(None, str(exc))
+    return EngineResult(outcome, None)
+
+
+def _unexpected(exc: BaseException) -> EngineResult:
+    logger.error("award engine failed", exc_info=exc)
+    return EngineResult(
+        None, f"the engine failed unexpectedly ({type(exc).__name__}); see the service log"
+    )
+
+
+_BROKEN = EngineResult(
+    None,
+    "the award worker process stopped unexpectedly (out of memory?); request the award again",
+)
+
+
+# -- in the worker process -----------------------------------------------------------------
+
+_progress_queue: Any = None
+
+
+def _init_worker(progress_queue: Any) -> None:
+    global _progress_queue
+    _progress_queue = progress_queue
+
+
+def _run_in_worker(run: EngineRun) -> EngineResult:
+    queue = _progress_queue
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if queue is not None:
+            queue.put((run.job_id, stage, done, total))
+
+    try:
+        return run_engine(run, progress)
+    except Exception as exc:  # a bug: the job fails with a readable error, the log has the rest
+        return _unexpected(exc)
+
+
+# -- in the API process ----------------------------------------------------------------------
+
+
+class AwardRunner:
+    def __init__(
+        self,
+        *,
+        mode: Mode,
+        on_progress: ProgressSink,
+        on_done: DoneSink,
+        max_workers: int = 1,
+    ) -> None:
+        if mode not in ("process", "inline"):
+            raise ValueError(f"unknown award worker mode {mode!r}; use 'process' or 'inline'")
+        self.mode = mode
+        self._on_progress = on_progress
+        self._on_done = on_done
+        self._max_workers = max_workers
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._queue: Any = None
+        self._listener: threading.Thread | None = None
+        self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbp-award-finish")
+        self._in_flight: set[int] = set()
+        self._closed = False
+
+    def tracks(self, job_id: int) -> bool:
+        """Whether this runner is working on the job (a queued or running job it does not
+        track was left behind by a service that stopped)."""
+        with self._lock:
+            return job_id in self._in_flight
+
+    def expect(self, job_id: int) -> None:
+        """Count a job as this runner's from its creation, before `start` is called."""
+        with self._lock:
+            self._in_flight.add(job_id)
+
+    def start(self, run: EngineRun) -> None:
+        with self._lock:
+            self._in_flight.add(run.job_id)
+        if self.mode == "inline":
+            try:
+                result = run_engine(
+                    run, lambda stage, done, total: self._progress(run.job_id, stage, done, total)
+                )
+            except Exception as exc:
+                result = _unexpected(exc)
+            self._complete(run.job_id, result)
+            return
+        try:
+            future = self._ensure_pool().submit(_run_in_worker, run)
+        except BrokenProcessPool:
+            self._reset_pool()
+            self._complete(run.job_id, _BROKEN)
+            return
+        except RuntimeError:  # shut down
+            self._complete(
+                run.job_id,
+                EngineResult(None, "the service is shutting down; request the award again"),
+            )
+            return
+        job_id = run.job_id
+
+        def collect_later(f: "Future[EngineResult]") -> None:
+            self._finisher.submit(self._collect, job_id, f)
+
+        future.add_done_callback(collect_later)
+
+    def _progress(self, job_id: int, stage: str, done: int, total: int) -> None:
+        try:
+            self._on_progress(job_id, stage, done, total)
+        except Exception:
+            logger.exception("could not record the progress of award job %s", job_id)
+
+    def _collect(self, job_id: int, future: "Future[EngineResult]") -> None:
+        try:
+            result = future.result()
+        except CancelledError:
+            result = EngineResult(
+                None, "the service stopped before the award ran; request the award again"
+            )
+        except BrokenProcessPool:
+            self._reset_pool()
+            result = _BROKEN
+        except Exception as exc:
+            result = _unexpected(exc)
+        self._complete(job_id, result)
+
+    def _complete(self, job_id: int, result: EngineResult) -> None:
+        try:
+            self._on_done(job_id, result)
+        except Exception:
+            logger.exception("could not record the end of award job %s", job_id)
+        finally:
+            with self._lock:
+                self._in_flight.discard(job_id)
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the award runner is shut down")
+            if self._queue is None:
+                context = multiprocessing.get_context("spawn")
+                self._queue = context.Queue()
+                self._listener = threading.Thread(
+                    target=self._listen, args=(self._queue,), name="vbp-award-progress", daemon=True
+                )
+                self._listener.start()
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self._max_workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker,
+                    initargs=(self._queue,),
+                )
+            return self._pool
+
+    def _reset_pool(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _listen(self, queue: Any) -> None:
+        while True:
+            item = queue.get()
+            if item is None:
+                return
+            self._progress(*item)
+
+    def shutdown(self) -> None:
+        """Finish the running award (graceful), fail the queued ones, stop the threads."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+            queue, listener = self._queue, self._listener
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._finisher.shutdown(wait=True)
+        if queue is not None:
+            queue.put(None)
+            if listener is not None:
+                listener.join(timeout=10)
+            queue.close()
+            queue.join_thread()

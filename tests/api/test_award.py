@@ -1,0 +1,252 @@
+# ruff: noqa: F811 -- the fixtures imported from test_bids_support are parameters here
+"""The award as a job (SPEC §6–§8): 202 and a job to poll, the outcome stored and the round
+awarded; failures recorded readably; the worker process; the guarded transition."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.award.models import AwardJob, JobStatus, OutcomeAllocation, RoundOutcome
+from app.clock import FixedClock
+from app.db import make_engine
+from tests.api.conftest import Api, assert_problem, create_bureau_token
+from tests.api.test_bids_support import (  # noqa: F401 (fixtures)
+    ROUND,
+    World,
+    api,
+    app,
+    bid_all,
+    build_world,
+    client,
+    make_app,
+    poll_job,
+    world,
+)
+from tests.conftest import TestDatabase
+
+AWARD = f"/api/v1/rounds/{ROUND}/award"
+
+
+def test_the_award_answers_202_with_a_job_to_poll(world: World) -> None:
+    bid_all(world)
+    world.open_bids()
+    r = world.client.post(AWARD, json={}, headers=world.api.bureau)
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["status"] == "queued" and job["round_id"] == ROUND
+    assert r.headers["Location"] == f"/api/v1/jobs/{job['id']}"
+    done = poll_job(world.client, world.api.bureau, job["id"])
+    assert done["status"] == "succeeded", done
+    assert done["progress"] == {"stage": "done", "done": 5, "total": 5}
+    assert done["result"] == f"/api/v1/rounds/{ROUND}/outcome"
+
+
+def test_a_successful_award_moves_the_round_to_awarded(world: World) -> None:
+    bid_all(world)
+    world.open_bids()
+    world.award()
+    r = world.client.get(f"/api/v1/rounds/{ROUND}", headers=world.api.bureau)
+    assert r.json()["state"] == "awarded"
+
+
+def test_the_stored_outcome_is_what_the_engine_computes_for_the_exported_round(
+    world: World,
+) -> None:
+    from solver.document import parse_round_document
+    from solver.engine import simulate
+
+    bid_all(world)
+    world.open_bids()
+    document = world.client.get(f"/api/v1/rounds/{ROUND}/document", headers=world.api.bureau)
+    world.award()
+    stored = world.outcome().json()
+    expected = simulate(parse_round_document(document.json()))
+    for o in (stored, expected):
+        o["solver"].pop("seconds")
+    assert stored == expected
+    group = stored["groups"][0]
+    assert [w["enterprise"] for w in group["winners"]] == ["E02", "E03"]  # N=3: cap 2
+
+
+def test_the_outcome_rows_make_each_view_a_query(world: World, database: TestDatabase) -> None:
+    bid_all(world)
+    world.open_bids()
+    world.award()
+    outcome = world.outcome().json()
+    engine = database.engine or make_engine(database.url)
+    with Session(engine) as session:
+        rows = session.exec(select(OutcomeAllocation).where(OutcomeAllocation.round_id == ROUND))
+        stored = sorted(
+            (a.institution_id, a.group_id, a.enterprise_id, str(a.amount)) for a in rows
+        )
+    assert stored == sorted(
+        (a["institution"], a["group"], a["enterprise"], a["amount"]) for a in outcome["allocations"]
+    )
+
+
+def test_award_needs_opened_bids(world: World) -> None:
+    r = world.client.post(AWARD, json={}, headers=world.api.bureau)
+    problem = assert_problem(r, 409, type_suffix="wrong-state")
+    assert "bidding_open" in problem["detail"]
+
+
+def test_a_round_is_awarded_once(world: World) -> None:
+    bid_all(world)
+    world.open_bids()
+    world.award()
+    assert_problem(world.client.post(AWARD, json={}, headers=world.api.bureau), 409)
+
+
+def test_awarded_cannot_be_reached_without_the_award(world: World) -> None:
+    bid_all(world)
+    world.open_bids()
+    problem = assert_problem(
+        world.api.move(ROUND, "awarded"), 409, type_suffix="transition-blocked"
+    )
+    assert "no outcome" in problem["detail"] and "/award" in problem["detail"]
+    assert (problem["from_state"], problem["to_state"]) == ("bids_opened", "awarded")
+
+
+def test_a_failed_award_records_a_readable_error_and_keeps_the_round(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.award import worker
+    from solver.engine import EngineError
+
+    def fail(*_args: Any, **_kwargs: Any) -> Any:
+        raise EngineError("the selection model did not solve to optimality (not_solved)")
+
+    monkeypatch.setattr(worker, "simulate", fail)
+    bid_all(world)
+    world.open_bids()
+    r = world.client.post(AWARD, json={}, headers=world.api.bureau)
+    job = poll_job(world.client, world.api.bureau, r.json()["id"])
+    assert job["status"] == "failed" and job["result"] is None
+    assert "did not solve to optimality" in job["error"]
+    state = world.client.get(f"/api/v1/rounds/{ROUND}", headers=world.api.bureau).json()["state"]
+    assert state == "bids_opened"
+
+
+def test_after_a_failure_the_award_can_run_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.award import worker
+    from solver.engine import EngineError, simulate
+
+    calls = []
+
+    def fail_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise EngineError("time limit")
+        return simulate(*args, **kwargs)
+
+    monkeypatch.setattr(worker, "simulate", fail_once)
+    bid_all(world)
+    world.open_bids()
+    r = world.client.post(AWARD, json={}, headers=world.api.bureau)
+    assert poll_job(world.client, world.api.bureau, r.json()["id"])["status"] == "failed"
+    assert world.award()["status"] == "succeeded"
+
+
+def test_an_unexpected_engine_error_fails_the_job_without_internals(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.award import worker
+
+    def crash(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyError("secret internal detail")
+
+    monkeypatch.setattr(worker, "simulate", crash)
+    bid_all(world)
+    world.open_bids()
+    r = world.client.post(AWARD, json={}, headers=world.api.bureau)
+    job = poll_job(world.client, world.api.bureau, r.json()["id"])
+    assert job["status"] == "failed"
+    assert "KeyError" in job["error"] and "secret" not in job["error"]
+
+
+def test_a_job_left_behind_by_a_stopped_service_does_not_block_the_award(
+    world: World, database: TestDatabase
+) -> None:
+    from datetime import UTC, datetime
+
+    bid_all(world)
+    world.open_bids()
+    engine = database.engine or make_engine(database.url)
+    with Session(engine) as session:
+        stale = AwardJob(
+            round_id=ROUND,
+            status=JobStatus.running,
+            solver="cbc",
+            time_limit=60,
+            requested_by="old",
+            requested_by_token=1,
+            created_at=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        session.add(stale)
+        session.commit()
+        stale_id = stale.id
+    assert world.award()["status"] == "succeeded"
+    old = world.client.get(f"/api/v1/jobs/{stale_id}", headers=world.api.bureau).json()
+    assert old["status"] == "failed" and "interrupted" in old["error"]
+
+
+def test_an_unknown_job_is_404(world: World) -> None:
+    assert_problem(world.client.get("/api/v1/jobs/999", headers=world.api.bureau), 404)
+
+
+def test_the_award_is_audited(world: World) -> None:
+    bid_all(world)
+    world.open_bids()
+    job = world.award()
+    events = world.client.get(
+        "/api/v1/audit",
+        params={"entity_type": "award_job", "entity_id": str(job["id"])},
+        headers=world.api.bureau,
+    ).json()["items"]
+    assert [e["action"] for e in events] == ["request", "succeed"]
+
+
+def test_the_award_runs_in_a_worker_process(
+    database: TestDatabase, clock: FixedClock, tmp_path: Path
+) -> None:
+    """The default mode: a spawned worker process runs the engine, progress comes back
+    through a queue, and the app's lifespan shuts the worker down."""
+    app = make_app(database, clock, worker="process")
+    with TestClient(app) as client:
+        api = Api(client=client, bureau_token=create_bureau_token(database))
+        w = build_world(api, clock)
+        bid_all(w)
+        w.open_bids()
+        r = client.post(AWARD, json={"solver": "highs"}, headers=api.bureau)
+        assert r.status_code == 202, r.text
+        job = poll_job(client, api.bureau, r.json()["id"])
+        assert job["status"] == "succeeded", job
+        runner = app.state.award_runner
+        assert runner.mode == "process"
+        pool = runner._pool
+        assert pool is not None and {p.pid for p in pool._processes.values()} - {
+            __import__("os").getpid()
+        }
+        outcome = client.get(f"/api/v1/rounds/{ROUND}/outcome", headers=api.bureau).json()
+        assert outcome["solver"]["name"] == "highs"
+    assert runner._pool is None  # shut down with the app
+
+
+def test_the_stored_outcome_text_is_canonical(world: World, database: TestDatabase) -> None:
+    from solver.engine import dumps_outcome
+
+    bid_all(world)
+    world.open_bids()
+    world.award()
+    r = world.outcome()
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.text == dumps_outcome(json.loads(r.text))
+    engine = database.engine or make_engine(database.url)
+    with Session(engine) as session:
+        assert session.get(RoundOutcome, ROUND).outcome == r.text  # type: ignore[union-attr]
