@@ -42,8 +42,11 @@ class DemandReport(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    round_id: str = Field(foreign_key="rounds.id", max_length=100)
-    institution_id: str = Field(foreign_key="institutions.id", max_length=100, index=True)
+    # no foreign key of its own: the (round_id, group_id) key to the catalog implies the round,
+    # and every foreign key is a lookup per row of a 100,000-line upload
+    round_id: str = Field(max_length=100)
+    # no index of its own: the unique (round_id, institution_id, group_id) serves lookups
+    institution_id: str = Field(foreign_key="institutions.id", max_length=100)
     group_id: str = Field(max_length=100)
     reported: int = Field(sa_type=sa.BigInteger)
     last_year_usage: int = Field(sa_type=sa.BigInteger)

@@ -13,17 +13,18 @@
   flag `below_floor_raised`; `accept`: the report, flag `below_floor_accepted`).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.actors.models import Enterprise
 from app.audit import service as audit
 from app.auth.service import Principal
+from app.bulk_write import bulk_insert, bulk_update
 from app.catalog.models import Group
 from app.concurrency import check_if_match
 from app.demand.bulk import check_lines
@@ -37,13 +38,10 @@ from solver.demand import base_volume, is_below_floor
 
 ENTITY = "demand_report"
 TABLE = DemandReport.__table__  # type: ignore[attr-defined]
-# fields of a report that the audit trail shows
-_AUDITED = (
-    "reported",
-    "last_year_usage",
-    "preferred_enterprise_id",
-    "flagged",
-    "review_status",
+# fields of a report that the audit trail shows: always these ...
+_AUDITED = ("reported", "last_year_usage", "preferred_enterprise_id", "flagged", "review_status")
+# ... and these when set (a review, a base volume)
+_AUDITED_IF_SET = (
     "adjusted_volume",
     "review_reason",
     "reviewed_by",
@@ -57,10 +55,15 @@ def entity_id(round_id: str, institution_id: str, group_id: str) -> str:
 
 
 def _state(values: Any) -> dict[str, Any]:
-    get = values.get if isinstance(values, dict) else lambda k: getattr(values, k)
+    """The audited fields of a report (a row, or a mapping of column values)."""
+    get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k)
     out = {k: get(k) for k in _AUDITED}
+    for k in _AUDITED_IF_SET:
+        value = get(k)
+        if value is not None:
+            out[k] = value
     for k in ("review_status", "base_flag"):
-        if out[k] is not None:
+        if out.get(k) is not None:
             out[k] = getattr(out[k], "value", out[k])
     return out
 
@@ -269,7 +272,7 @@ def bulk_report(
             core_select(
                 TABLE.c.id,
                 TABLE.c.group_id,
-                *[TABLE.c[k] for k in _AUDITED],
+                *[TABLE.c[k] for k in _AUDITED + _AUDITED_IF_SET],
                 TABLE.c.version,
             )
             .where(TABLE.c.round_id == round_id, TABLE.c.institution_id == institution_id)
@@ -317,16 +320,10 @@ def bulk_report(
             line.last_year_usage,
             line.preferred_enterprise,
         ):
-            updates.append(values | {"_id": old["id"], "version": old["version"] + 1})
-            changes.append(audit.Change(eid, _state(dict(old)), _state(values)))
-    if inserts:
-        session.execute(insert(TABLE), inserts)
-    if updates:
-        session.execute(
-            update(TABLE).where(TABLE.c.id == bindparam("_id")),
-            updates,
-            execution_options={"synchronize_session": False},
-        )
+            updates.append(values | {"id": old["id"], "version": old["version"] + 1})
+            changes.append(audit.Change(eid, _state(old), _state(values)))
+    bulk_insert(session, TABLE, inserts)
+    bulk_update(session, TABLE, updates)
     audit.record_many(
         session,
         actor=actor,
@@ -458,7 +455,7 @@ def lock_base_volumes(session: Session, round_: Round, *, now: datetime, actor: 
             TABLE.c.institution_id,
             TABLE.c.group_id,
             TABLE.c.version,
-            *[TABLE.c[k] for k in _AUDITED],
+            *[TABLE.c[k] for k in _AUDITED + _AUDITED_IF_SET],
         ).where(TABLE.c.round_id == round_.id)
     ).mappings()
     updates: list[dict[str, Any]] = []
@@ -467,7 +464,7 @@ def lock_base_volumes(session: Session, round_: Round, *, now: datetime, actor: 
         volume, flag = _base(row, rules)
         updates.append(
             {
-                "_id": row["id"],
+                "id": row["id"],
                 "base_volume": volume,
                 "base_flag": None if flag is None else flag.value,
                 "version": row["version"] + 1,
@@ -481,12 +478,7 @@ def lock_base_volumes(session: Session, round_: Round, *, now: datetime, actor: 
                 {"base_volume": volume, "base_flag": None if flag is None else flag.value},
             )
         )
-    if updates:
-        session.execute(
-            update(TABLE).where(TABLE.c.id == bindparam("_id")),
-            updates,
-            execution_options={"synchronize_session": False},
-        )
+    bulk_update(session, TABLE, updates)
     audit.record_many(
         session,
         actor=actor,

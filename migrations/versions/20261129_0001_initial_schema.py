@@ -175,9 +175,6 @@ def upgrade() -> None:
             "reported >= 0 AND last_year_usage >= 0", name="ck_demand_reports_volumes_non_negative"
         ),
         sa.ForeignKeyConstraint(
-            ["round_id"], ["rounds.id"], name="fk_demand_reports_round_id_rounds"
-        ),
-        sa.ForeignKeyConstraint(
             ["institution_id"],
             ["institutions.id"],
             name="fk_demand_reports_institution_id_institutions",
@@ -193,11 +190,11 @@ def upgrade() -> None:
             name="fk_demand_reports_preferred_enterprise_id_enterprises",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_demand_reports"),
+        # also the index for lookups by round and institution
         sa.UniqueConstraint(
             "round_id", "institution_id", "group_id", name="uq_demand_reports_line"
         ),
     )
-    op.create_index("ix_demand_reports_institution_id", "demand_reports", ["institution_id"])
     op.create_index("ix_demand_reports_review", "demand_reports", ["round_id", "review_status"])
 
     op.create_table(
@@ -276,7 +273,6 @@ def downgrade() -> None:
     op.drop_index("ix_audit_events_round_entity", table_name="audit_events")
     op.drop_table("audit_events")
     op.drop_index("ix_demand_reports_review", table_name="demand_reports")
-    op.drop_index("ix_demand_reports_institution_id", table_name="demand_reports")
     op.drop_table("demand_reports")
     op.drop_table("catalog_groups")
     op.drop_index("ix_rounds_state", table_name="rounds")
