@@ -240,6 +240,7 @@ class AwardRunner:
             self._closed = True
             pool, self._pool = self._pool, None
             queue, listener = self._queue, self._listener
+            self._queue = self._listener = None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         self._finisher.shutdown(wait=True)
