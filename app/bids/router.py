@@ -64,18 +64,23 @@ def list_bids(
         Principal, Depends(require(Role.bureau, Role.enterprise, Role.institution))
     ],
     group_id: str | None = None,
+    all_versions: Annotated[
+        bool, Query(description="every version, replaced ones too, not only the current")
+    ] = False,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page[BidListItem]:
     """The round's current bids. Before opening: an enterprise sees its own bids in full; the
     bureau sees only who bid in which group and when (`sealed: true`); institutions get 409.
     After opening: everyone sees every live bid with its price, unit comparable price,
-    commitment, nonce and canonical text (recompute `sha256(canonical)` to verify)."""
+    commitment, nonce and canonical text (recompute `sha256(canonical)` to verify).
+    `all_versions=true` lists replaced versions too, under the same rules."""
     items, last = service.list_bids(
         session,
         round_id=round_id,
         viewer=principal,
         group_id=group_id,
+        all_versions=all_versions,
         after_id=decode_cursor(cursor),
         limit=limit,
     )

@@ -176,7 +176,7 @@ class BidListItem(BaseModel):
     round_id: str
     group: str
     enterprise: str
-    status: Literal["live", "withdrawn"]
+    status: BidStatus
     submitted_at: datetime
     sealed: bool
     version: int | None = None

@@ -430,13 +430,12 @@ def _product(row: Bid) -> ProductPublic | None:
 def to_version(row: Bid) -> BidVersion:
     """A version of the caller's own bid, in full."""
     submitted = row.action is BidAction.submit
-    status: BidStatus = "replaced" if not row.current else ("live" if submitted else "withdrawn")
     return BidVersion(
         round_id=row.round_id,
         group=row.group_id,
         enterprise=row.enterprise_id,
         version=row.version,
-        status=status,
+        status=_status(row),
         submitted_at=row.submitted_at,
         submitted_by=row.submitted_by,
         product=_product(row),
@@ -486,12 +485,18 @@ def own_versions(session: Session, *, round_id: str, group_id: str, actor: Princ
     return rows
 
 
+def _status(row: Bid) -> BidStatus:
+    if not row.current:
+        return "replaced"
+    return "live" if row.action is BidAction.submit else "withdrawn"
+
+
 def _sealed_item(row: Bid) -> BidListItem:
     return BidListItem(
         round_id=row.round_id,
         group=row.group_id,
         enterprise=row.enterprise_id,
-        status="live" if row.action is BidAction.submit else "withdrawn",
+        status=_status(row),
         submitted_at=row.submitted_at,
         sealed=True,
     )
@@ -503,7 +508,7 @@ def _open_item(row: Bid, ucp: Decimal | None) -> BidListItem:
         round_id=row.round_id,
         group=row.group_id,
         enterprise=row.enterprise_id,
-        status="live" if submitted else "withdrawn",
+        status=_status(row),
         submitted_at=row.submitted_at,
         sealed=False,
         version=row.version,
@@ -524,10 +529,13 @@ def list_bids(
     round_id: str,
     viewer: Principal,
     group_id: str | None,
+    all_versions: bool,
     after_id: int | None,
     limit: int,
 ) -> tuple[list[BidListItem], int | None]:
-    """The round's current bids as `viewer` may see them (see the module docstring)."""
+    """The round's current bids as `viewer` may see them (see the module docstring); with
+    `all_versions` every version (replaced ones too), e.g. for the bureau to review the
+    amendments once the bids are opened."""
     r = load_round(session, round_id)
     opened = bids_are_open(r)
     if not opened and viewer.role is Role.institution:
@@ -536,7 +544,9 @@ def list_bids(
             f"(the round is {r.state.value})",
             state=r.state.value,
         )
-    query = select(Bid).where(Bid.round_id == round_id, col(Bid.current).is_(True))
+    query = select(Bid).where(Bid.round_id == round_id)
+    if not all_versions:
+        query = query.where(col(Bid.current).is_(True))
     if not opened and viewer.role is Role.enterprise:
         query = query.where(Bid.enterprise_id == viewer.actor_id)
     if group_id is not None:

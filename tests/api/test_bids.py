@@ -261,6 +261,28 @@ def test_an_enterprise_can_verify_its_opened_bid_from_the_published_fields(world
     assert commitment_of(canonical) == receipt["commitment"] == b["commitment"]
 
 
+def test_after_opening_the_bureau_reads_every_version(world: World) -> None:
+    world.bid("E01", "9.80")
+    world.bid("E01", "9.50")
+    world.open_bids()
+    r = world.client.get(BIDS, params={"all_versions": "true"}, headers=world.api.bureau)
+    assert [(b["version"], b["status"], b["pack_price"]) for b in r.json()["items"]] == [
+        (1, "replaced", "9.80"),
+        (2, "live", "9.50"),
+    ]
+
+
+def test_before_opening_every_version_is_sealed_for_the_bureau(world: World) -> None:
+    world.bid("E01", "9.80")
+    world.bid("E01", "9.50")
+    r = world.client.get(BIDS, params={"all_versions": "true"}, headers=world.api.bureau)
+    items = r.json()["items"]
+    assert [(b["status"], b["sealed"], b["pack_price"]) for b in items] == [
+        ("replaced", True, None),
+        ("live", True, None),
+    ]
+
+
 def test_the_audit_trail_seals_bid_content(world: World) -> None:
     world.bid("E01", "9.80")
     events = world.client.get(
