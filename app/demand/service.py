@@ -98,18 +98,25 @@ def _known_enterprises(session: Session, ids: Iterable[str]) -> set[str]:
 
 
 def get_report(
-    session: Session, *, round_id: str, institution_id: str, group_id: str, viewer: Principal
+    session: Session,
+    *,
+    round_id: str,
+    institution_id: str,
+    group_id: str,
+    viewer: Principal,
+    for_update: bool = False,
 ) -> DemandReport:
     """404 for a missing report, and for another institution's."""
     if viewer.role.value == "institution" and viewer.actor_id != institution_id:
         raise NotFound(f"no demand report of institution {institution_id!r} in group {group_id!r}")
-    row = session.exec(
-        select(DemandReport).where(
-            DemandReport.round_id == round_id,
-            DemandReport.institution_id == institution_id,
-            DemandReport.group_id == group_id,
-        )
-    ).one_or_none()
+    query = select(DemandReport).where(
+        DemandReport.round_id == round_id,
+        DemandReport.institution_id == institution_id,
+        DemandReport.group_id == group_id,
+    )
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = session.exec(query).one_or_none()
     if row is None:
         load_round(session, round_id)  # 404 names the round when it is the round that is missing
         raise NotFound(f"no demand report of institution {institution_id!r} in group {group_id!r}")
@@ -358,7 +365,12 @@ def review(
     """The bureau's decision on one report, recorded with who, when and why."""
     r = load_round(session, round_id, lock="share")
     row = get_report(
-        session, round_id=round_id, institution_id=institution_id, group_id=group_id, viewer=actor
+        session,
+        round_id=round_id,
+        institution_id=institution_id,
+        group_id=group_id,
+        viewer=actor,
+        for_update=True,  # a concurrent new report must not slip under the review
     )
     require_state(r, RoundState.demand_open, doing="review demand")
     check_if_match(if_match, row.version, what=f"the report of {institution_id} for {group_id}")
