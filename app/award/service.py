@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -36,6 +36,7 @@ from app.award.models import (
 )
 from app.award.schemas import AwardRequest, JobProgress, JobPublic
 from app.award.worker import EngineResult
+from app.bulk_write import bulk_insert
 from app.clock import Clock
 from app.errors import Conflict, DomainError, NotFound, TransitionBlocked
 from app.exchange.service import export_document
@@ -306,8 +307,7 @@ def store_outcome(
         ),
     ]
     for model, values in rows:
-        if values:
-            session.execute(insert(model.__table__), values)
+        bulk_insert(session, model.__table__, values)  # COPY on PostgreSQL
     return stored
 
 

@@ -40,6 +40,7 @@ from app.auth.service import Principal
 from app.bids import service as bids
 from app.bids.models import Bid
 from app.bids.schemas import BidFields
+from app.bulk_write import bulk_insert
 from app.catalog import service as catalog
 from app.catalog.models import Group
 from app.catalog.schemas import GroupCreate
@@ -57,6 +58,13 @@ from solver import document
 from solver.demand import is_below_floor
 
 ENTITY = "round"
+AUDITED_DEMAND = (
+    "reported",
+    "last_year_usage",
+    "preferred_enterprise_id",
+    "flagged",
+    "review_status",
+)
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -326,33 +334,35 @@ def _demands(
     session: Session, r: Round, doc: document.RoundDocument, *, actor: Principal, now: datetime
 ) -> None:
     floor = rules_of(r).demand_floor_ratio
-    rows = []
+    rows: list[dict[str, Any]] = []
     for d in doc.demands:
         flagged = is_below_floor(d.reported, d.last_year_usage, floor)
         accepted = d.accepted_below_floor
+        status = ReviewStatus.accepted if accepted else (ReviewStatus.pending if flagged else None)
         rows.append(
-            DemandReport(
-                round_id=r.id,
-                institution_id=d.institution,
-                group_id=d.group,
-                reported=d.reported,
-                last_year_usage=d.last_year_usage,
-                preferred_enterprise_id=d.preferred_enterprise,
-                flagged=flagged,
-                review_status=ReviewStatus.accepted
-                if accepted
-                else (ReviewStatus.pending if flagged else None),
-                review_reason="accepted_below_floor in the imported round document"
+            {
+                "round_id": r.id,
+                "institution_id": d.institution,
+                "group_id": d.group,
+                "reported": d.reported,
+                "last_year_usage": d.last_year_usage,
+                "preferred_enterprise_id": d.preferred_enterprise,
+                "flagged": flagged,
+                "review_status": None if status is None else status.value,
+                "adjusted_volume": None,
+                "review_reason": "accepted_below_floor in the imported round document"
                 if accepted
                 else None,
-                reviewed_by=actor.token_name if accepted else None,
-                reviewed_at=now if accepted else None,
-                created_at=now,
-                updated_at=now,
-            )
+                "reviewed_by": actor.token_name if accepted else None,
+                "reviewed_at": now if accepted else None,
+                "base_volume": None,
+                "base_flag": None,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-    session.add_all(rows)
-    session.flush()
+    bulk_insert(session, DemandReport.__table__, rows)  # type: ignore[attr-defined]
     audit.record_many(
         session,
         actor=actor,
@@ -362,15 +372,9 @@ def _demands(
         round_id=r.id,
         changes=[
             audit.Change(
-                demand.entity_id(r.id, row.institution_id, row.group_id),
+                demand.entity_id(r.id, row["institution_id"], row["group_id"]),
                 None,
-                {
-                    "reported": row.reported,
-                    "last_year_usage": row.last_year_usage,
-                    "preferred_enterprise_id": row.preferred_enterprise_id,
-                    "flagged": row.flagged,
-                    "review_status": None if row.review_status is None else row.review_status.value,
-                },
+                {k: row[k] for k in AUDITED_DEMAND},
             )
             for row in rows
         ],
@@ -393,7 +397,8 @@ def _bids(
             group_id=b.group,
             version=1,
             data=data,
-            submitted_at=b.submitted_at,
+            # a document bid without a time is dated by its import
+            submitted_at=b.submitted_at or now,
             submitted_by=actor.token_name,
         )
         session.add(row)
