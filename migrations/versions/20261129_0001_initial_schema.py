@@ -67,7 +67,9 @@ def upgrade() -> None:
             name="ck_api_tokens_actor_matches_role",
         ),
         sa.ForeignKeyConstraint(
-            ["institution_id"], ["institutions.id"], name="fk_api_tokens_institution_id_institutions"
+            ["institution_id"],
+            ["institutions.id"],
+            name="fk_api_tokens_institution_id_institutions",
         ),
         sa.ForeignKeyConstraint(
             ["enterprise_id"], ["enterprises.id"], name="fk_api_tokens_enterprise_id_enterprises"
@@ -139,7 +141,9 @@ def upgrade() -> None:
         sa.Column("eligible_quality", sa.JSON(), nullable=True),
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("updated_at", TZ, nullable=False),
-        sa.ForeignKeyConstraint(["round_id"], ["rounds.id"], name="fk_catalog_groups_round_id_rounds"),
+        sa.ForeignKeyConstraint(
+            ["round_id"], ["rounds.id"], name="fk_catalog_groups_round_id_rounds"
+        ),
         sa.PrimaryKeyConstraint("round_id", "id", name="pk_catalog_groups"),
     )
 
@@ -199,9 +203,7 @@ def upgrade() -> None:
 
     op.create_table(
         "audit_events",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("at", TZ, nullable=False),
         sa.Column("actor_role", sa.String(20), nullable=False),
         sa.Column("actor_id", sa.String(100), nullable=True),
