@@ -30,34 +30,47 @@ class InputError(Exception):
 
 
 def load_document(source: str, stdin: TextIO | None = None) -> Any:
-    """Decode a JSON or YAML round document (by suffix; '-' sniffs standard input)."""
+    """Decode a JSON or YAML round document: by suffix (.json, .yaml, .yml), else by content."""
     try:
         if source == "-":
             text = (stdin or sys.stdin).read()
-            suffix = ".json" if text.lstrip().startswith("{") else ".yaml"
+            suffix = ""
         else:
             path = Path(source)
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not content
             suffix = path.suffix.lower()
     except OSError as exc:
         raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise InputError(f"{source} is not UTF-8 text") from None
-    return decode_document(text, yaml_=suffix in (".yaml", ".yml"), name=source)
+    text = text.removeprefix("\ufeff")
+    if suffix in (".yaml", ".yml"):
+        return decode_document(text, yaml_=True, name=source)
+    if suffix == ".json":
+        return decode_document(text, yaml_=False, name=source)
+    try:  # no telling suffix: JSON if it is JSON, else YAML (a superset of JSON)
+        return decode_document(text, yaml_=False, name=source)
+    except InputError:
+        return decode_document(text, yaml_=True, name=source)
 
 
 def decode_document(text: str, *, yaml_: bool, name: str = "document") -> Any:
-    if yaml_:
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"{name} is not valid YAML: {exc}") from None
+    """JSON numbers become exact decimals; a document too deep or with an absurd integer is
+    refused like any other bad input, never with a traceback."""
     try:
-        return json.loads(text)
+        if yaml_:
+            return yaml.safe_load(text)
+        return json.loads(text, parse_float=Decimal)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{name} is not valid YAML: {exc}") from None
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise InputError(f"{name} is nested too deeply to be a round document") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"{name} cannot be read: {exc}") from None
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -76,6 +89,13 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
             value = raw.strip()  # keep the decimal exactly as typed
         overrides[key.strip()] = value
     return overrides
+
+
+def solver_config(name: str, time_limit: float) -> SolverConfig:
+    try:
+        return SolverConfig(name=name, time_limit=time_limit)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise InputError(f"--time-limit: {exc}") from None
 
 
 def parse_max_share(raw: str | None, allocation: str) -> Decimal | None:
@@ -139,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         del data  # the decoded JSON is no longer needed: at national scale it is a gigabyte
         outcome = simulate(
             round_,
-            solver=SolverConfig(name=args.solver, time_limit=args.time_limit),
+            solver=solver_config(args.solver, args.time_limit),
             allocation=args.allocation,
             max_share=parse_max_share(args.max_share, args.allocation),
             progress=progress,
@@ -167,6 +187,8 @@ def _simulate_year(args: argparse.Namespace, data: Any) -> int:
     start = round_.document.round.agreement_start
     if start is None:
         raise InputError("round.agreement_start is needed to simulate the agreement year")
+    if start.year + (args.months + 11) // 12 > 9999:
+        raise InputError("round.agreement_start: the simulated period would end after 9999")
     try:
         settings = YearSettings(
             seed=args.seed,

@@ -37,12 +37,29 @@ def _positive_decimal(value: Any) -> Decimal:
         raise ValueError(f"must be a positive decimal, got {value!r}") from None
     if not number.is_finite() or number <= 0:
         raise ValueError(f"must be a positive decimal, got {value!r}")
+    # Bounded so that every product the engine forms stays exact: 1e-9 … 1e12, 18 digits.
+    if not MIN_DECIMAL <= number <= MAX_DECIMAL:
+        raise ValueError(f"must be between {MIN_DECIMAL} and {MAX_DECIMAL:,}, got {value!r}")
+    if len(number.normalize().as_tuple().digits) > MAX_DIGITS:
+        raise ValueError(f"has more than {MAX_DIGITS} significant digits: {value!r}")
     return number
+
+
+MIN_DECIMAL = Decimal("1e-9")
+MAX_DECIMAL = Decimal("1e12")
+MAX_DIGITS = 18
+
+
+def _identifier(value: Any) -> Any:
+    """Ids are strings; a whole number (a region code such as 530100) is taken as its text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 PositiveDecimal = Annotated[Decimal, BeforeValidator(_positive_decimal)]
 Volume = Annotated[StrictInt, Field(ge=0)]
-Identifier = Annotated[str, Field(min_length=1, max_length=200)]
+Identifier = Annotated[str, BeforeValidator(_identifier), Field(min_length=1, max_length=200)]
 
 
 class _Frozen(BaseModel):
@@ -99,7 +116,7 @@ class Demand(_Frozen):
     institution: Identifier
     group: Identifier
     reported: Volume
-    last_year_usage: Volume
+    last_year_usage: Volume = 0  # no usage on record: never below the floor (SPEC §3)
     preferred_enterprise: Identifier | None = None
     accepted_below_floor: StrictBool = False
 
@@ -131,14 +148,14 @@ class Bid(_Frozen):
     group: Identifier
     product: Product
     pack_price: PositiveDecimal
-    capacity: Volume
-    submitted_at: datetime
+    capacity: Annotated[StrictInt, Field(ge=0, le=10**15)]  # a declaration, not a demand volume
+    submitted_at: datetime | None = None
     accept_revival: StrictBool = False
 
     @field_validator("submitted_at")
     @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.utcoffset() is None:
             raise ValueError("must carry a UTC offset, e.g. 2026-12-01T10:00:00+08:00")
         return v
 
@@ -278,10 +295,6 @@ def _cross_check(doc: RoundDocument, rules: RuleSet) -> list[tuple[str, str]]:
             )
         else:
             seen_bid[key] = i
-        if b.capacity > rules.max_unit_volume:
-            problems.append(
-                (f"{path}.capacity", f"exceeds max_unit_volume {rules.max_unit_volume}")
-            )
         if group is None:
             continue
         rep = group.representative

@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from operator import itemgetter
 from typing import Any, Literal
 
@@ -81,6 +81,25 @@ def simulate(
     `allocation="min_cost"` replaces the rule allocation of SPEC §8 by the what-if
     minimum-cost transportation LP; `max_share` then caps each winner's share of its group's
     agreed volume (a bureau-chosen what-if constraint)."""
+    # Every product of a volume and a price is formed exactly, then rounded once (SPEC §4):
+    # 28 digits, the default, could round a long price before the half-up to the cent.
+    with localcontext(Context(prec=MONEY_PRECISION)):
+        return _simulate(
+            round_, solver=solver, allocation=allocation, max_share=max_share, progress=progress
+        )
+
+
+MONEY_PRECISION = 80
+
+
+def _simulate(
+    round_: Round,
+    *,
+    solver: SolverConfig | None = None,
+    allocation: AllocationMode,
+    max_share: Decimal | None,
+    progress: Progress | None,
+) -> dict[str, Any]:
     if max_share is not None and allocation != "min_cost":
         raise ValueError("max_share applies to the min_cost allocation only")
     solver = solver or SolverConfig()
@@ -186,7 +205,7 @@ def simulate(
             for gid, (insts, winners) in allocation_inputs.items()
         }
 
-    outcome = _assemble(round_, rules, selections, volumes, allocations, combine(reports), solver)
+    outcome = _assemble(round_, rules, selections, volumes, allocations, reports, solver)
     step("done", 5)
     return outcome
 
@@ -197,9 +216,10 @@ def _assemble(
     selections: Mapping[str, GroupSelection],
     volumes: Mapping[str, Sequence[VolumeLine]],
     allocations: Mapping[str, GroupAllocation],
-    report: SolveReport,
+    reports: Sequence[SolveReport],
     solver: SolverConfig,
 ) -> dict[str, Any]:
+    report = combine(list(reports))
     doc = round_.document
     groups_out: list[dict[str, Any]] = []
     volumes_out: list[dict[str, Any]] = []
@@ -340,11 +360,23 @@ def _assemble(
         },
         "rules": rules_json(rules),
         "solver": {
-            "status": report.status,
+            # nothing to solve (every group failed) is trivially optimal
+            "status": "optimal" if report.status == "no_model" else report.status,
             "seconds": round(report.seconds, 3),
             "name": solver.name,
-            "variables": report.variables,
-            "constraints": report.constraints,
+            # the last model's objective: the selection model's lexicographic ranking score, or
+            # the min-cost allocation's cost in yuan
+            "objective": reports[-1].objective,
+            "models": [
+                {
+                    "model": name,
+                    "status": r.status,
+                    "objective": r.objective,
+                    "variables": r.variables,
+                    "constraints": r.constraints,
+                }
+                for name, r in zip(("selection", "allocation"), reports, strict=False)
+            ],
         },
     }
 

@@ -1,8 +1,14 @@
 """Errors of the engine: every one names the path of the offending field."""
 
+import re
 from collections.abc import Iterable, Sequence
 
 from pydantic import ValidationError
+
+_PYDANTIC_TAG = re.compile(
+    r"^(constrained-str|lax-or-strict|str|int|bool|decimal|float|none|"
+    r"(list|dict|tuple|set)\[.*\]|literal\[.*\])$"
+)
 
 
 def format_path(loc: Iterable[int | str], prefix: str = "") -> str:
@@ -11,8 +17,8 @@ def format_path(loc: Iterable[int | str], prefix: str = "") -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part.startswith("function-") or part in {"constrained-str", "lax-or-strict"}:
-            continue  # pydantic's internal validator names say nothing to a user
+        elif part.startswith("function-") or _PYDANTIC_TAG.match(part):
+            continue  # pydantic's validator and union-member names say nothing to a user
         else:
             out += f".{part}" if out else part
     return out or "(document)"

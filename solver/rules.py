@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from solver.errors import DocumentError, errors_from_pydantic
 
@@ -67,13 +67,13 @@ class RuleSet(BaseModel):
     profile: ProfileName = "batch7"
 
     # SPEC §2 catalog
-    max_groups_per_generic: int = Field(default=2, ge=1)
+    max_groups_per_generic: StrictInt = Field(default=2, ge=1)
     eligible_quality: tuple[QualityTier, ...] = ("originator", "reference", "gqce")
 
     # SPEC §3 demand
     demand_floor_ratio: Decimal = Decimal("0.80")
     below_floor_policy: Literal["raise", "accept"] = "raise"
-    max_unit_volume: int = Field(default=10**9, ge=1)
+    max_unit_volume: StrictInt = Field(default=10**9, ge=1)
 
     # SPEC §4 unit comparable price (药品差比价规则)
     strength_coefficient: Decimal = Field(default=Decimal("1.7"), gt=1)
@@ -92,7 +92,7 @@ class RuleSet(BaseModel):
         default_factory=lambda: {"oral_regular": Decimal("0.10"), "oral_sustained": Decimal("0.10")}
     )
     revival: bool = False
-    winner_cap_table: str | list[int] | dict[int, int] = "batch9"
+    winner_cap_table: str | list[StrictInt] | dict[int, StrictInt] = "batch9"
 
     # SPEC §7 agreed ratio and term
     agreed_ratio_tables: dict[str, dict[int, Decimal]] = Field(
@@ -106,13 +106,13 @@ class RuleSet(BaseModel):
             "antimicrobial": {1: Decimal("0.30"), 2: Decimal("0.40"), 3: Decimal("0.50")},
         }
     )
-    term_years_table: dict[int, int] = Field(default_factory=lambda: {1: 1, 2: 1, 3: 2, 4: 3})
+    term_years_table: dict[int, StrictInt] = Field(default_factory=lambda: {1: 1, 2: 1, 3: 2, 4: 3})
 
     # SPEC §8/§9 money
     prepay_ratio: Decimal = Decimal("0.30")
     payment_standard_basis: Literal["highest_winner", "lowest_winner"] = "highest_winner"
-    delivery_days: int = Field(default=3, ge=1)
-    bar_months: dict[CreditLevel, int] = Field(default_factory=lambda: dict(_BAR_MONTHS))
+    delivery_days: StrictInt = Field(default=3, ge=1)
+    bar_months: dict[CreditLevel, StrictInt] = Field(default_factory=lambda: dict(_BAR_MONTHS))
     surplus_grade_ratios: dict[SurplusGrade, Decimal] = Field(
         default_factory=lambda: dict(_SURPLUS_GRADES)
     )
@@ -234,6 +234,17 @@ class RuleSet(BaseModel):
         return self.dosage_form_ratios.get(dosage_form, {}).get(representative_form, ONE)
 
 
+# Map-valued fields whose overrides merge into the profile's map.
+_MERGED = frozenset(
+    {
+        "absolute_floor",
+        "agreed_ratio_tables",
+        "bar_months",
+        "surplus_grade_ratios",
+        "dosage_form_ratios",
+    }
+)
+
 _PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "batch7": {},
     "batch10": {"min_cut_vs_ceiling": None, "revival": True, "winner_cap_table": "batch10"},
@@ -257,7 +268,17 @@ def build_rules(
         raise DocumentError(
             [(f"{path}.profile", f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")]
         )
-    data: dict[str, Any] = {**_PROFILE_SETTINGS[profile], **dict(overrides or {})}
+    data: dict[str, Any] = {**_PROFILE_SETTINGS[profile]}
+    defaults = RuleSet.model_fields
+    for key, value in dict(overrides or {}).items():
+        if key in _MERGED and isinstance(value, Mapping):
+            # A map overrides entry by entry ({"absolute_floor": {"injection": "0.05"}} keeps
+            # the oral floors); an entry set to null is removed.
+            base = dict(data.get(key) or defaults[key].get_default(call_default_factory=True))
+            base.update(value)
+            data[key] = {k: v for k, v in base.items() if v is not None}
+        else:
+            data[key] = value
     if "profile" in data and data["profile"] != profile:
         raise DocumentError([(f"{path}.overrides.profile", "set the profile with rules.profile")])
     data["profile"] = profile

@@ -12,7 +12,7 @@ data → model → solve → result:
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
@@ -35,7 +35,7 @@ class Candidate:
     enterprise: str
     ucp: Decimal  # rounded to 4 places
     capacity: int
-    submitted_at: datetime
+    submitted_at: datetime | None  # None: no recorded time, ranks after any recorded one
     accept_revival: bool
     valid: bool
     reason: InvalidReason | None
@@ -177,10 +177,15 @@ def group_input(
 # -- ranking and the price rule (SPEC §6.1, §6.2) --------------------------------------------
 
 
-def rank_key(candidate: Candidate) -> tuple[Decimal, int, datetime, str]:
+def rank_key(candidate: Candidate) -> tuple[Decimal, int, bool, datetime, str]:
     """SPEC §6.1: UCP ascending; then larger capacity; then earlier submission (aware
-    datetimes compare as instants, whatever their UTC offsets); then enterprise id."""
-    return (candidate.ucp, -candidate.capacity, candidate.submitted_at, candidate.enterprise)
+    datetimes compare as instants, whatever their UTC offsets; a bid without a recorded time
+    comes after those with one); then enterprise id."""
+    at = candidate.submitted_at
+    return (candidate.ucp, -candidate.capacity, at is None, at or _NO_TIME, candidate.enterprise)
+
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,7 @@ def rank_group(group: GroupInput, rules: RuleSet) -> RankedGroup:
         if c.enterprise in seen:
             raise ValueError(f"group {group.group_id!r}: two bids of enterprise {c.enterprise!r}")
         seen.add(c.enterprise)
-        if c.submitted_at.tzinfo is None or c.submitted_at.utcoffset() is None:
+        if c.submitted_at is not None and c.submitted_at.utcoffset() is None:
             raise ValueError(
                 f"group {group.group_id!r}: the bid of {c.enterprise!r} has no UTC offset"
             )

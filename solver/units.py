@@ -29,7 +29,7 @@ def strength_unit_family(unit: str) -> str:
         return "mass"
     if not unit.strip():
         raise UnitError("strength_unit must not be empty")
-    return unit.strip()
+    return unit.strip().casefold()  # IU and iu are one unit
 
 
 def fill_unit_family(unit: str) -> str:

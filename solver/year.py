@@ -244,11 +244,11 @@ def simulate_year(
                 "overdue_invoices": len(overdue),
                 "overdue_amount": str(round_money(sum((o.amount for o in overdue), Decimal(0)))),
                 # opening + disbursed − offset = closing, every month (the fund's advance)
-                "prepayment_opening": str(opening),
-                "prepayment_disbursed": str(disbursed),
-                "prepayment_offset": str(offset),
-                "prepayment_closing": str(closing),
-                "fund_net_cash_out": str(disbursed - offset),
+                "prepayment_opening": _money(opening),
+                "prepayment_disbursed": _money(disbursed),
+                "prepayment_offset": _money(offset),
+                "prepayment_closing": _money(closing),
+                "fund_net_cash_out": _money(disbursed - offset),
                 "fulfilment_percent": _percent(cumulative_accepted, agreed_total),
             }
         )
@@ -286,9 +286,9 @@ def simulate_year(
         "prepayments": [
             {
                 "institution": i,
-                "annual_contract_amount": str(annual_amount[i]),
-                "prepayment": str(prepayment[i]),
-                "offset_by_month": [str(row.offset) for row in offsets[i]],
+                "annual_contract_amount": _money(annual_amount[i]),
+                "prepayment": _money(prepayment[i]),
+                "offset_by_month": [_money(row.offset) for row in offsets[i]],
             }
             for i in institutions
         ],
@@ -299,7 +299,7 @@ def simulate_year(
             "accepted_amount": str(
                 round_money(sum((m.accepted_amount for m in months), Decimal(0)))
             ),
-            "prepayment_total": str(total_prepayment),
+            "prepayment_total": _money(total_prepayment),
             "unpaid_at_period_end": len(unpaid),
             "overdue_at_period_end": sum(
                 1 for o in unpaid if days_overdue(o.due_on, o.paid_on, period_end) > 0
@@ -355,6 +355,10 @@ def _month_index(months: Sequence[_Month], day: date) -> int | None:
         if m.start <= day <= m.end:
             return k
     return None
+
+
+def _money(value: Decimal) -> str:
+    return str(round_money(value))
 
 
 def _percent(part: int, whole: int) -> str:

@@ -156,3 +156,71 @@ def test_simulate_year_reports_month_by_month(capsys):
 def test_simulate_year_refuses_bad_settings(capsys):
     code, _, err = run(capsys, "simulate-year", SMALL, "--failure-probability", "2")
     assert code == 2 and "failure_probability" in err
+
+
+def test_decoding_failures_exit_2_without_traceback(tmp_path, capsys):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    huge = tmp_path / "huge.json"
+    huge.write_text('{"round": {"id": "X"}, "n": ' + "9" * 5000 + "}")
+    for path in (deep, huge):
+        code, _, err = run(capsys, "simulate", str(path))
+        assert code == 2 and "Traceback" not in err, err
+
+
+def test_bad_time_limit_exits_2(capsys):
+    code, _, err = run(capsys, "simulate", SMALL, "--time-limit", "0")
+    assert code == 2 and "--time-limit" in err
+
+
+def test_yaml_without_suffix_and_json_with_bom(tmp_path, capsys):
+    doc = json.loads(Path(SMALL).read_text())
+    plain = tmp_path / "round.txt"
+    plain.write_text(yaml.safe_dump(doc))
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps(doc).encode())
+    for path in (plain, bom):
+        code, out, err = run(capsys, "simulate", str(path))
+        assert code == 0, err
+        assert json.loads(out)["summary"]["prepayment_total"] == "13787.98"
+
+
+def test_json_numbers_keep_their_digits(tmp_path, capsys):
+    # As a float, 3.360000000000000001 would silently become 3.36; read exactly, it has 19
+    # significant digits and is refused by name.
+    text = (
+        Path(SMALL)
+        .read_text()
+        .replace('"pack_price": "3.36"', '"pack_price": 3.360000000000000001')
+    )
+    path = tmp_path / "precise.json"
+    path.write_text(text)
+    code, _, err = run(capsys, "simulate", str(path))
+    assert code == 2 and "bids[1].pack_price" in err and "digits" in err
+
+
+def test_outcome_reports_the_objective(capsys):
+    _, out, _ = run(capsys, "simulate", SMALL)
+    solver = json.loads(out)["solver"]
+    assert solver["status"] == "optimal" and solver["objective"] is not None
+    assert solver["models"][0]["model"] == "selection"
+
+
+def test_a_round_where_every_group_fails_is_trivially_optimal(tmp_path, capsys):
+    doc = json.loads(Path(SMALL).read_text())
+    doc["bids"] = []
+    path = tmp_path / "no-bids.json"
+    path.write_text(json.dumps(doc))
+    _, out, _ = run(capsys, "simulate", str(path))
+    outcome = json.loads(out)
+    assert outcome["solver"]["status"] == "optimal"
+    assert {g["status"] for g in outcome["groups"]} == {"failed"}
+
+
+def test_simulate_year_refuses_a_start_near_the_end_of_the_calendar(tmp_path, capsys):
+    doc = json.loads(Path(SMALL).read_text())
+    doc["round"]["agreement_start"] = "9999-06-01"
+    path = tmp_path / "far.json"
+    path.write_text(json.dumps(doc))
+    code, _, err = run(capsys, "simulate-year", str(path))
+    assert code == 2 and "agreement_start" in err

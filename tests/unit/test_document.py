@@ -152,3 +152,49 @@ def test_command_line_profile_and_overrides_win():
 
 def test_not_an_object():
     assert problems_of([1, 2])[0][0] == "(document)"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "words"),
+    [
+        (lambda d: d["groups"][0].update(pre_vbp_unit_price="1e22"), "groups[0].pre_vbp_unit_price", "between"),
+        (lambda d: d["bids"][0]["product"].update(strength="1e-1000"), "bids[0].product.strength", "between"),
+        (lambda d: d["bids"][0].update(pack_price="1e100000000"), "bids[0].pack_price", "between"),
+        (lambda d: d["bids"][0].update(pack_price="1.0000000000000000001"), "bids[0].pack_price", "digits"),
+    ],
+)  # fmt: skip
+def test_absurd_decimals_are_refused_by_path(mutate, path, words):
+    problems = problems_of(doc_with(mutate))
+    assert any(p == path and words in m for p, m in problems), problems
+
+
+def test_numeric_ids_are_read_as_text():
+    def numeric(d):
+        d["institutions"][0]["region"] = 530100
+        d["institutions"][0]["id"] = 1
+        d["demands"][0]["institution"] = "1"
+
+    r = parse_round_document(doc_with(numeric))
+    assert (r.document.institutions[0].id, r.document.institutions[0].region) == ("1", "530100")
+
+
+def test_optional_submission_time_and_usage():
+    def minimal(d):
+        del d["bids"][0]["submitted_at"]
+        del d["demands"][0]["last_year_usage"]
+
+    r = parse_round_document(doc_with(minimal))
+    assert r.document.bids[0].submitted_at is None and r.document.demands[0].last_year_usage == 0
+
+
+def test_capacity_is_not_limited_by_the_demand_maximum():
+    r = parse_round_document(doc_with(lambda d: d["bids"][0].update(capacity=5 * 10**9)))
+    assert r.document.bids[0].capacity == 5 * 10**9
+
+
+def test_units_other_than_mass_compare_case_insensitively():
+    def iu(d):
+        d["groups"][0]["representative"]["strength_unit"] = "IU"
+        d["bids"][0]["product"]["strength_unit"] = "iu"
+
+    parse_round_document(doc_with(iu))

@@ -124,3 +124,28 @@ def test_unknown_profile_is_refused():
     with pytest.raises(DocumentError) as err:
         build_rules("batch99")
     assert err.value.problems[0][0] == "rules.profile"
+
+
+def test_map_overrides_merge_into_the_profile():
+    r = build_rules("batch7", {"absolute_floor": {"injection": "0.05"}})
+    assert r.absolute_floor == {
+        "oral_regular": Decimal("0.10"),
+        "oral_sustained": Decimal("0.10"),
+        "injection": Decimal("0.05"),
+    }
+    r = build_rules("batch7", {"absolute_floor": {"oral_sustained": None}})
+    assert r.absolute_floor == {"oral_regular": Decimal("0.10")}
+    r = build_rules("batch7", {"agreed_ratio_tables": {"standard": {1: "0.55", 2: "0.65"}}})
+    assert r.agreed_ratio("standard", 4) == Decimal("0.65")
+    assert r.agreed_ratio("antimicrobial", 1) == Decimal("0.30")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"max_groups_per_generic": True}, {"max_unit_volume": True}, {"winner_cap_table": [True, 2]}],
+)
+def test_booleans_are_not_numbers(overrides):
+    with pytest.raises(DocumentError) as err:
+        build_rules("batch7", overrides)
+    assert err.value.problems[0][0].startswith(f"rules.overrides.{next(iter(overrides))}")
+    assert "[" not in err.value.problems[0][0]  # no pydantic union tags in the path
