@@ -164,13 +164,13 @@ def test_line_limit(database: TestDatabase, clock: FixedClock) -> None:
 
 def test_a_large_upload_in_one_request(api: Api) -> None:
     """Many groups, one institution: the batched path (not timed; see the report for speed)."""
-    groups = [group(f"G{i:05d}", f"g{i}") for i in range(1500)]
+    groups = [group(f"G{i:05d}", f"g{i}") for i in range(600)]
     h1 = api.institution("H001")
     api.open_demand(groups=groups)
     text = "group,reported,last_year_usage\n" + "".join(
-        f"G{i:05d},{i},{i + i // 3}\n" for i in range(1500)
+        f"G{i:05d},{i},{i + i // 3}\n" for i in range(600)
     )
     response = upload_csv(api, h1, text)
     assert response.status_code == 200, response.text
-    assert response.json()["created"] == 1500
+    assert response.json()["created"] == 600
     assert response.json()["flagged"] > 0
