@@ -9,6 +9,7 @@ from app.auth.models import ApiToken
 from app.award import models as _award_models  # noqa: F401 (award jobs and outcomes)
 from app.bids import models as _bids_models  # noqa: F401 (sealed bids)
 from app.catalog.models import Group
+from app.contracts import registry as _agreement_period  # noqa: F401 (contracts, orders, …)
 from app.demand.models import DemandReport
 from app.idempotency.models import IdempotencyKey
 from app.rounds.models import Round
