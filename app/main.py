@@ -33,6 +33,7 @@ def _routers() -> list[Any]:
     from app.award.router import router as award
     from app.bids.router import router as bids
     from app.catalog.router import router as catalog
+    from app.contracts.registry import routers as agreement_period
     from app.demand.router import router as demand
     from app.exchange.router import router as exchange
     from app.health import router as health
@@ -52,6 +53,7 @@ def _routers() -> list[Any]:
         award,
         outcomes,
         simulations,
+        *agreement_period(),  # contracts, orders, ledger, credit, standards, exports
     ]
 
 

@@ -9,8 +9,10 @@ from app.audit import service as audit
 from app.auth.service import Principal
 from app.catalog import service as catalog
 from app.concurrency import check_if_match
+from app.contracts import service as contracts
 from app.demand import service as demand
 from app.errors import AlreadyExists, IllegalTransition, InvalidInput, TransitionBlocked
+from app.ledger import service as ledger
 from app.rounds.access import load_round, require_state, rules_of, touch, validate_rules
 from app.rounds.lifecycle import TRANSITIONS, RoundState, can_transition
 from app.rounds.models import Round
@@ -222,6 +224,9 @@ GUARDS: dict[tuple[RoundState, RoundState], Guard] = {
 EFFECTS: dict[tuple[RoundState, RoundState], Effect] = {
     # SPEC §3: locking computes the base volumes
     (S.demand_open, S.demand_locked): demand.lock_base_volumes,
+    # SPEC §9: contracts and payment standards at publication, prepayments at the start
+    (S.awarded, S.published): contracts.on_publish,
+    (S.published, S.in_agreement): ledger.on_agreement_start,
 }
 
 
