@@ -250,3 +250,14 @@ def test_the_stored_outcome_text_is_canonical(world: World, database: TestDataba
     engine = database.engine or make_engine(database.url)
     with Session(engine) as session:
         assert session.get(RoundOutcome, ROUND).outcome == r.text  # type: ignore[union-attr]
+
+
+def test_an_idempotent_retry_of_the_award_returns_the_same_job(world: World) -> None:
+    bid_all(world)
+    world.open_bids()
+    headers = {**world.api.bureau, "Idempotency-Key": "award-1"}
+    first = world.client.post(AWARD, json={}, headers=headers)
+    again = world.client.post(AWARD, json={}, headers=headers)
+    assert again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Location"] == first.headers["Location"]
