@@ -4,6 +4,8 @@ Nothing else reads `os.environ`. `create_app(settings)` receives an instance; no
 is built at import time.
 """
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,3 +23,7 @@ class Settings(BaseSettings):
     )
     page_max: int = Field(default=1000, ge=1, description="largest page size of list routes")
     log_level: str = "info"
+    award_worker: Literal["process", "inline"] = Field(
+        default="process",
+        description="run award jobs in a worker process (the API stays responsive), or inline (tests)",
+    )

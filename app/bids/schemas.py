@@ -109,7 +109,10 @@ class BidFields(BaseModel):
     product: Product
     pack_price: PackPrice = Field(description="yuan per pack, a decimal string")
     capacity: StrictInt = Field(
-        ge=1, description="declared annual capacity in minimal units of the representative spec"
+        ge=0,
+        le=10**15,
+        description="declared annual capacity in minimal units of the representative spec; "
+        "0 is accepted and makes the bid invalid (`no_capacity`, SPEC §4)",
     )
     accept_revival: StrictBool = Field(
         default=False, description="复活: accept the highest winning price if not qualified"

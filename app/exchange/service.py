@@ -308,7 +308,7 @@ def _round_create(doc: document.RoundDocument) -> RoundCreate:
 
 def _bid_fields(doc: document.RoundDocument) -> list[BidFields]:
     """The document's bids as the service's bid content (its limits are a little stricter:
-    at most 6 decimal places in a pack price, capacity at least 1)."""
+    at most 6 decimal places in a pack price)."""
     problems: list[tuple[str, str]] = []
     fields: list[BidFields] = []
     for i, b in enumerate(doc.bids):

@@ -63,6 +63,7 @@ PATH_VALUES: dict[str, str] = {
     "institution_id": "H001",
     "enterprise_id": "E01",
     "token_id": "1",
+    "job_id": "1",
 }
 # parameter -> the role that owns what it names
 OWNED: dict[str, str] = {"institution_id": "institution", "enterprise_id": "enterprise"}

@@ -327,3 +327,20 @@ def test_decimal_text_normalises() -> None:
         "100",
         "0.05",
     ]
+
+
+def test_a_zero_capacity_bid_is_taken_and_judged_invalid_at_award(world: World) -> None:
+    # SPEC §4: capacity > 0 is a validity check (`no_capacity`), not an input error.
+    assert world.bid("E01", "9.80", capacity=0).status_code == 201
+    assert world.bid("E02", "9.90").status_code == 201
+    world.open_bids()
+    assert world.award()["status"] == "succeeded"
+    outcome = world.client.get(f"/api/v1/rounds/{ROUND}/outcome", headers=world.api.bureau).json()
+    bids = {b["enterprise"]: b for g in outcome["groups"] for b in g["bids"]}
+    assert (bids["E01"]["valid"], bids["E01"]["reason"]) == (False, "no_capacity")
+
+
+def test_a_negative_capacity_is_refused_naming_the_field(world: World) -> None:
+    r = world.bid("E01", "9.80", capacity=-1)
+    assert_problem(r, 422)
+    assert any(e["field"].endswith("capacity") for e in r.json()["errors"])
