@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
+	@echo "vbp on http://127.0.0.1:8000 (docs at /docs), SQLite in ./vbp.db."
+	@echo "A bureau token, in another shell:  .venv/bin/vbp tokens create --role bureau --name YOUR-NAME"
 	$(BIN)/vbp serve
 
 simulate: $(STAMP)
