@@ -11,10 +11,12 @@ An enterprise without ratings is judged by the credit level it was registered (o
 with, which carries no date and so bars for as long as it stands.
 
 For bid submission and the engine:
-- `is_enterprise_barred(session, enterprise_id, on=…, rules=…)`: the check at submission;
-- `document_credit_level(session, enterprise_id, on=…, rules=…)`: the `credit_level` to put in
-  a round document, so that the engine bars exactly the enterprises barred here;
-- `round_opens_on(round_)`: the day a round opens for bidding, in China Standard Time.
+- `is_barred_in_round(session, enterprise_id, round_)`: the check at submission (the round's
+  opening day and rule set; `is_enterprise_barred(session, enterprise_id, on=…, rules=…)`
+  underneath);
+- `credit_level_in_round(session, enterprise_id, round_)`: the `credit_level` to put in the
+  round's document, so that the engine bars exactly the enterprises barred here
+  (`document_credit_level(session, enterprise_id, on=…, rules=…)` underneath).
 """
 
 from datetime import date, datetime
@@ -30,6 +32,7 @@ from app.contracts.periods import local_date
 from app.credit.models import CreditRating
 from app.credit.schemas import CreditHistory, RatingCreate, RatingPublic
 from app.errors import InvalidInput, NotFound
+from app.rounds.access import rules_of
 from app.rounds.models import Round
 from solver.agreement import bar_until, is_barred
 from solver.rules import CreditLevel as SolverCreditLevel
@@ -207,3 +210,23 @@ def document_credit_level(
         return None
     latest = ratings[0].level.value
     return latest if latest not in rules.barred_credit_levels else None
+
+
+# -- one-line wiring for a stored round -------------------------------------------------------
+
+
+def bar_day(round_: Round) -> date:
+    """The day a round's bar is judged on: the day it opens for bidding (China Standard
+    Time); for a round without a bidding window (an imported document), the day it was
+    created."""
+    return round_opens_on(round_) or local_date(round_.created_at)
+
+
+def is_barred_in_round(session: Session, enterprise_id: str, round_: Round) -> bool:
+    """`is_enterprise_barred` for a bid in `round_`, under the round's rule set."""
+    return is_enterprise_barred(session, enterprise_id, on=bar_day(round_), rules=rules_of(round_))
+
+
+def credit_level_in_round(session: Session, enterprise_id: str, round_: Round) -> str | None:
+    """`document_credit_level` for the round document of `round_`, under its rule set."""
+    return document_credit_level(session, enterprise_id, on=bar_day(round_), rules=rules_of(round_))

@@ -8,7 +8,13 @@ import pytest
 from sqlmodel import Session
 
 from app.clock import FixedClock
-from app.credit.service import document_credit_level, is_enterprise_barred, round_opens_on
+from app.credit.service import (
+    credit_level_in_round,
+    document_credit_level,
+    is_barred_in_round,
+    is_enterprise_barred,
+    round_opens_on,
+)
 from app.db import make_engine
 from app.rounds.models import Round
 from solver.rules import build_rules
@@ -173,3 +179,24 @@ def test_a_round_opens_on_its_bidding_day_in_china() -> None:
         updated_at=TODAY,
     )
     assert round_opens_on(r) == date(2027, 3, 1)
+
+
+def test_a_stored_round_is_judged_on_its_bidding_day_and_rules(
+    rated: Api, database: TestDatabase
+) -> None:
+    rate(rated, "serious", "2027-03-01")
+    engine = database.engine or make_engine(database.url)
+    opens = {"bidding_opens_at": datetime(2027, 11, 30, 1, tzinfo=UTC)}  # 09:00 in China
+    during = Round(id="R1", rules={}, created_at=TODAY, updated_at=TODAY, **opens)
+    short = Round(
+        id="R2",
+        rules={"profile": "batch7", "overrides": {"bar_months": {"serious": 3}}},
+        created_at=TODAY,
+        updated_at=TODAY,
+        **opens,
+    )
+    with Session(engine) as session:
+        assert is_barred_in_round(session, "E01", during) is True
+        assert credit_level_in_round(session, "E01", during) == "serious"
+        assert is_barred_in_round(session, "E01", short) is False
+        assert credit_level_in_round(session, "E01", short) is None
