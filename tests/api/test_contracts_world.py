@@ -56,12 +56,6 @@ def at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=CST).astimezone(UTC)
 
 
-class InlineAwardSettings(Settings):
-    """Award jobs run inline: deterministic, no worker process."""
-
-    award_worker: str = "inline"
-
-
 @dataclass
 class Period:
     api: Api
@@ -166,7 +160,10 @@ class Period:
 
 def make_app(database: TestDatabase, clock: FixedClock) -> FastAPI:
     return create_app(
-        InlineAwardSettings(database_url=database.url), clock=clock, engine=database.engine
+        # award jobs inline: deterministic, no worker process
+        Settings(database_url=database.url, award_worker="inline"),
+        clock=clock,
+        engine=database.engine,
     )
 
 

@@ -186,14 +186,14 @@ def test_a_stored_round_is_judged_on_its_bidding_day_and_rules(
 ) -> None:
     rate(rated, "serious", "2027-03-01")
     engine = database.engine or make_engine(database.url)
-    opens = {"bidding_opens_at": datetime(2027, 11, 30, 1, tzinfo=UTC)}  # 09:00 in China
-    during = Round(id="R1", rules={}, created_at=TODAY, updated_at=TODAY, **opens)
+    opens = datetime(2027, 11, 30, 1, tzinfo=UTC)  # 09:00 in China
+    during = Round(id="R1", rules={}, bidding_opens_at=opens, created_at=TODAY, updated_at=TODAY)
     short = Round(
         id="R2",
         rules={"profile": "batch7", "overrides": {"bar_months": {"serious": 3}}},
+        bidding_opens_at=opens,
         created_at=TODAY,
         updated_at=TODAY,
-        **opens,
     )
     with Session(engine) as session:
         assert is_barred_in_round(session, "E01", during) is True
