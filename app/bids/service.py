@@ -39,6 +39,7 @@ from app.bids.schemas import (
 )
 from app.catalog.models import Group
 from app.concurrency import check_if_match
+from app.credit import service as credit
 from app.errors import Conflict, InvalidInput, NotFound, WindowClosed, WrongState
 from app.rounds.access import load_round, rules_of
 from app.rounds.lifecycle import RoundState, at_or_after
@@ -215,16 +216,17 @@ def _check_content(data: BidFields, group: Group, rules: RuleSet) -> None:
         raise InvalidInput("invalid bid", problems)
 
 
-def _check_credit(session: Session, enterprise_id: str, rules: RuleSet) -> None:
-    enterprise = session.get(Enterprise, enterprise_id)
-    if enterprise is None:  # a token outlives nothing it names; defensive
+def _check_credit(session: Session, enterprise_id: str, r: Round) -> None:
+    """SPEC §9: serious and particularly serious ratings bar the enterprise's bids in rounds
+    that open for bidding during the bar (judged on the round's opening day, its rule set)."""
+    if session.get(Enterprise, enterprise_id) is None:  # a token outlives nothing it names
         raise NotFound(f"no enterprise {enterprise_id!r}")
-    level = enterprise.credit_level
-    if level is not None and level.value in rules.barred_credit_levels:
+    if credit.is_barred_in_round(session, enterprise_id, r):
+        level = credit.credit_level_in_round(session, enterprise_id, r)
         raise CreditBarred(
-            f"enterprise {enterprise_id} is rated {level.value} in the credit evaluation "
-            "(医药价格和招采信用评价) and is barred from bidding (SPEC §9)",
-            credit_level=level.value,
+            f"enterprise {enterprise_id} is rated {level} in the credit evaluation "
+            "(医药价格和招采信用评价) and is barred from bidding in this round (SPEC §9)",
+            credit_level=level,
         )
 
 
@@ -339,7 +341,7 @@ def submit(
             "invalid bid", [("body.group", f"round {round_id} has no group {group_id!r}")]
         )
     rules = rules_of(r)
-    _check_credit(session, enterprise_id, rules)
+    _check_credit(session, enterprise_id, r)
     _check_content(data, group, rules)
     previous = _current(session, round_id, enterprise_id, group_id, lock=True)
     if amend and (previous is None or previous.action is not BidAction.submit):

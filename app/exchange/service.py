@@ -45,6 +45,7 @@ from app.catalog import service as catalog
 from app.catalog.models import Group
 from app.catalog.schemas import GroupCreate
 from app.common import ID_PATTERN
+from app.credit import service as credit
 from app.demand import service as demand
 from app.demand.models import DemandReport, ReviewStatus
 from app.errors import AlreadyExists, InvalidInput
@@ -186,7 +187,8 @@ def export_document(session: Session, r: Round) -> dict[str, Any]:
             {
                 "id": e.id,
                 "name": e.name,
-                "credit_level": None if e.credit_level is None else e.credit_level.value,
+                # the level the engine must see to bar exactly whom the bid service bars
+                "credit_level": credit.credit_level_in_round(session, e.id, r),
             }
             for e in sorted(enterprises, key=lambda e: e.id)
         ],

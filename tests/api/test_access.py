@@ -64,6 +64,9 @@ PATH_VALUES: dict[str, str] = {
     "enterprise_id": "E01",
     "token_id": "1",
     "job_id": "1",
+    "contract_id": "1",
+    "order_id": "1",
+    "invoice_id": "1",
 }
 # parameter -> the role that owns what it names
 OWNED: dict[str, str] = {"institution_id": "institution", "enterprise_id": "enterprise"}

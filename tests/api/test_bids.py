@@ -344,3 +344,26 @@ def test_a_negative_capacity_is_refused_naming_the_field(world: World) -> None:
     r = world.bid("E01", "9.80", capacity=-1)
     assert_problem(r, 422)
     assert any(e["field"].endswith("capacity") for e in r.json()["errors"])
+
+
+def _rate(world: World, level: str, rated_on: str) -> None:
+    r = world.client.post(
+        "/api/v1/enterprises/E01/credit-ratings",
+        json={"level": level, "reason": "supply failures", "rated_on": rated_on},
+        headers=world.api.bureau,
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_a_serious_rating_during_the_bar_refuses_the_bid(world: World) -> None:
+    # Rated 2026-11-01: barred 9 months, so for this round (bidding opens 2026-11-10).
+    _rate(world, "serious", "2026-11-01")
+    r = world.bid("E01", "9.80")
+    assert_problem(r, 409)
+    assert "credit-barred" in r.json()["type"] and "9.80" not in r.text
+
+
+def test_an_expired_bar_no_longer_refuses_the_bid(world: World) -> None:
+    # Rated 2025-12-01: the 9-month bar ended 2026-09-01, before this round opened.
+    _rate(world, "serious", "2025-12-01")
+    assert world.bid("E01", "9.80").status_code == 201
