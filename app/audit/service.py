@@ -76,7 +76,8 @@ def snapshot(row: SQLModel | Mapping[str, Any], *, exclude: Iterable[str] = ()) 
     data = dict(row) if isinstance(row, Mapping) else row.model_dump()
     for name in exclude:
         data.pop(name, None)
-    result: Payload = jsonable_encoder(data)
+    # _jsonable, not jsonable_encoder: that one turns Decimal money into a float
+    result: Payload = _jsonable(data)
     return result
 
 

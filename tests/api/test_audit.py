@@ -72,3 +72,14 @@ def test_redactors_seal_fields_before_they_are_stored() -> None:
         "product": {"pack_price": "[sealed]", "strength": "5"},
         "n": [1],
     }
+
+
+def test_money_in_snapshots_stays_exact_text() -> None:
+    from decimal import Decimal
+
+    from app.audit.service import snapshot
+
+    assert snapshot({"ceiling": Decimal("0.5000"), "amount": Decimal("17295.60")}) == {
+        "ceiling": "0.5000",
+        "amount": "17295.60",
+    }
