@@ -40,8 +40,8 @@ from app.bids.schemas import (
 from app.catalog.models import Group
 from app.concurrency import check_if_match
 from app.credit import service as credit
-from app.errors import Conflict, InvalidInput, NotFound, WindowClosed, WrongState
-from app.rounds.access import load_round, rules_of
+from app.errors import Conflict, InvalidInput, NotFound, WrongState
+from app.rounds.access import check_window, load_round, rules_of
 from app.rounds.lifecycle import RoundState, at_or_after
 from app.rounds.models import Round
 from solver import document
@@ -82,23 +82,10 @@ def bids_are_open(r: Round) -> bool:
 
 def check_bidding_window(r: Round, now: datetime) -> None:
     """SPEC §5, §10: bids only while bidding is open and the clock is inside the window."""
-    if r.state is not RoundState.bidding_open:
-        raise WindowClosed(
-            f"round {r.id} takes no bids in state {r.state.value}; bids are accepted only while "
-            "it is bidding_open",
-            state=r.state.value,
-        )
-    if r.bidding_opens_at is not None and now < r.bidding_opens_at:
-        raise WindowClosed(
-            f"the bidding window of round {r.id} opens at {r.bidding_opens_at.isoformat()}",
-            opens_at=r.bidding_opens_at.isoformat(),
-        )
-    if r.bidding_closes_at is not None and now >= r.bidding_closes_at:
-        raise WindowClosed(
-            f"the bidding window of round {r.id} closed at {r.bidding_closes_at.isoformat()}; "
-            "late bids are refused",
-            closes_at=r.bidding_closes_at.isoformat(),
-        )
+    check_window(
+        r, now, state=RoundState.bidding_open, opens_at=r.bidding_opens_at,
+        closes_at=r.bidding_closes_at, what="bids", late="; late bids are refused",
+    )  # fmt: skip
 
 
 def document_group(g: Group) -> document.Group:

@@ -30,8 +30,8 @@ from app.concurrency import check_if_match
 from app.demand.bulk import check_lines
 from app.demand.models import BaseFlag, DemandReport, ReviewStatus
 from app.demand.schemas import BulkResult, DemandFields, ReviewRequest
-from app.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, WindowClosed
-from app.rounds.access import load_round, require_state, rules_of
+from app.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
+from app.rounds.access import check_window, load_round, require_state, rules_of
 from app.rounds.lifecycle import RoundState
 from app.rounds.models import Round
 from solver.demand import base_volume, is_below_floor
@@ -70,22 +70,10 @@ def _state(values: Any) -> dict[str, Any]:
 
 def check_demand_window(r: Round, now: datetime) -> None:
     """SPEC §10: reports only while demand is open and the clock is inside the window."""
-    if r.state is not RoundState.demand_open:
-        raise WindowClosed(
-            f"round {r.id} takes no demand reports in state {r.state.value}; "
-            "reports are accepted only while it is demand_open",
-            state=r.state.value,
-        )
-    if r.demand_opens_at is not None and now < r.demand_opens_at:
-        raise WindowClosed(
-            f"the demand window of round {r.id} opens at {r.demand_opens_at.isoformat()}",
-            opens_at=r.demand_opens_at.isoformat(),
-        )
-    if r.demand_closes_at is not None and now >= r.demand_closes_at:
-        raise WindowClosed(
-            f"the demand window of round {r.id} closed at {r.demand_closes_at.isoformat()}",
-            closes_at=r.demand_closes_at.isoformat(),
-        )
+    check_window(
+        r, now, state=RoundState.demand_open, opens_at=r.demand_opens_at,
+        closes_at=r.demand_closes_at, what="demand reports",
+    )  # fmt: skip
 
 
 def _known_enterprises(session: Session, ids: Iterable[str]) -> set[str]:

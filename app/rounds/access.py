@@ -5,7 +5,7 @@ from typing import Literal
 
 from sqlmodel import Session, select
 
-from app.errors import InvalidInput, NotFound, WrongState
+from app.errors import InvalidInput, NotFound, WindowClosed, WrongState
 from app.rounds.lifecycle import RoundState
 from app.rounds.models import Round
 from solver.errors import DocumentError
@@ -57,3 +57,33 @@ def validate_rules(profile: str, overrides: dict[str, object], *, path: str) -> 
         return build_rules(profile, overrides, path=path)
     except DocumentError as exc:
         raise InvalidInput("invalid rule set", list(exc.problems)) from None
+
+
+def check_window(
+    r: Round,
+    now: datetime,
+    *,
+    state: RoundState,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    what: str,
+    late: str = "",
+) -> None:
+    """SPEC §5, §10: `what` (demand reports, bids) only while the round is in `state` and the
+    clock is inside the window [opens_at, closes_at); otherwise 409 saying why."""
+    if r.state is not state:
+        raise WindowClosed(
+            f"round {r.id} takes no {what} in state {r.state.value}; {what} are accepted only "
+            f"while it is {state.value}",
+            state=r.state.value,
+        )
+    if opens_at is not None and now < opens_at:
+        raise WindowClosed(
+            f"the {what} window of round {r.id} opens at {opens_at.isoformat()}",
+            opens_at=opens_at.isoformat(),
+        )
+    if closes_at is not None and now >= closes_at:
+        raise WindowClosed(
+            f"the {what} window of round {r.id} closed at {closes_at.isoformat()}{late}",
+            closes_at=closes_at.isoformat(),
+        )
