@@ -10,13 +10,11 @@ from pydantic import (
     StrictBool,
     StrictInt,
     WithJsonSchema,
-    field_validator,
-    model_validator,
 )
 
 from app.catalog.models import QualityTier
-from app.common import Identifier, PositiveDecimal
-from solver.units import UnitError, fill_unit_family, strength_unit_family
+from app.catalog.schemas import Specification
+from app.common import Identifier
 
 _PRICE_MESSAGE = 'must be a positive decimal string with at most 6 decimal places, e.g. "9.80"'
 
@@ -61,44 +59,12 @@ BID_FIELDS_EXAMPLE: dict[str, Any] = {
 BID_EXAMPLE: dict[str, Any] = {"group": "AML-ORAL", **BID_FIELDS_EXAMPLE}
 
 
-class Product(BaseModel):
+class Product(Specification):
     """The product bid (SPEC §4): strength, pack, dosage form, quality tier; fill volume for
     liquids."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    strength: PositiveDecimal
-    strength_unit: str = Field(min_length=1, max_length=20, examples=["mg"])
     units_per_pack: StrictInt = Field(ge=1, le=100_000)
-    dosage_form: str = Field(min_length=1, max_length=50, examples=["tablet"])
     quality: QualityTier
-    fill_volume: PositiveDecimal | None = Field(default=None, description="liquids only")
-    fill_unit: str | None = Field(default=None, max_length=20, examples=["ml"])
-
-    @field_validator("strength_unit")
-    @classmethod
-    def _strength_unit(cls, v: str) -> str:
-        try:
-            strength_unit_family(v)
-        except UnitError as exc:
-            raise ValueError(str(exc)) from None
-        return v
-
-    @field_validator("fill_unit")
-    @classmethod
-    def _fill_unit(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                fill_unit_family(v)
-            except UnitError as exc:
-                raise ValueError(str(exc)) from None
-        return v
-
-    @model_validator(mode="after")
-    def _fill_pair(self) -> "Product":
-        if (self.fill_volume is None) != (self.fill_unit is None):
-            raise ValueError("fill_volume and fill_unit go together")
-        return self
 
 
 class BidFields(BaseModel):

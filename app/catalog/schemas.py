@@ -27,8 +27,9 @@ GROUP_EXAMPLE: dict[str, Any] = {
 }
 
 
-class Representative(BaseModel):
-    """代表品: the specification prices are converted to (SPEC §4)."""
+class Specification(BaseModel):
+    """A strength with its unit, a dosage form, and for liquids a fill volume: what the
+    price-ratio rules compare (SPEC §4). The representative and every bid's product have one."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -47,12 +48,6 @@ class Representative(BaseModel):
             raise ValueError(str(exc)) from None
         return v
 
-    @model_validator(mode="after")
-    def _fill_pair(self) -> "Representative":
-        if (self.fill_volume is None) != (self.fill_unit is None):
-            raise ValueError("fill_volume and fill_unit go together")
-        return self
-
     @field_validator("fill_unit")
     @classmethod
     def _fill_unit(cls, v: str | None) -> str | None:
@@ -62,6 +57,16 @@ class Representative(BaseModel):
             except UnitError as exc:
                 raise ValueError(str(exc)) from None
         return v
+
+    @model_validator(mode="after")
+    def _fill_pair(self) -> "Specification":
+        if (self.fill_volume is None) != (self.fill_unit is None):
+            raise ValueError("fill_volume and fill_unit go together")
+        return self
+
+
+class Representative(Specification):
+    """代表品: the specification prices are converted to (SPEC §4)."""
 
 
 class GroupFields(BaseModel):
