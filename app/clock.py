@@ -49,7 +49,8 @@ def _aware(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
+    # async: it blocks on nothing, so FastAPI runs it on the event loop (no threadpool hop)
     clock: Clock = request.app.state.clock
     return clock
 

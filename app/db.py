@@ -9,10 +9,11 @@
 - `upgrade(url)`: `alembic upgrade head`, programmatically (the app never calls create_all()).
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -30,10 +31,20 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 5, max_overflow: int = 10
+) -> Engine:
+    """`pool_size` + `max_overflow` connections at most (PostgreSQL): give the service as many
+    as it runs requests at once (Settings.db_pool_size), so that no request waits for one."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+        )
 
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
 
@@ -66,19 +77,40 @@ def is_postgresql(session_or_engine: Session | Engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit on success, roll back on error."""
-    engine: Engine = request.app.state.engine
-    with Session(engine, expire_on_commit=False) as session:
-        # the route class stores the idempotent response through the same session
-        request.state.session = session
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        else:
+def _finish(session: Session, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def _in_thread(fn: Callable[..., None], *args: Any) -> None:
+    # A limiter of its own, not the threadpool's tokens: a request that holds a connection
+    # must always be able to give it back, even when every token is taken by requests
+    # waiting for a connection (FastAPI does the same for a plain generator's exit).
+    await anyio.to_thread.run_sync(fn, *args, limiter=anyio.CapacityLimiter(1))
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: commit on success, roll back on error.
+
+    An async generator, because making a session does no I/O (it connects on first use, in
+    the threadpool where the dependencies and handlers that use it run): only the commit or
+    rollback goes to a thread, one trip instead of two."""
+    engine: Engine = request.app.state.engine
+    session = Session(engine, expire_on_commit=False)
+    # the route class stores the idempotent response through the same session
+    request.state.session = session
+    try:
+        yield session
+    except BaseException:
+        await _in_thread(_finish, session, False)
+        raise
+    else:
+        await _in_thread(_finish, session, True)
 
 
 # scope="function": the session closes (and commits) when the handler returns, before the

@@ -9,6 +9,9 @@ or, for the rare public route, `dependencies=[Depends(public)]`. The route class
 access-walk test reads it) and refuses a route that declares nothing.
 
 No or an unknown token → 401 (with `WWW-Authenticate`); a known token of another role → 403.
+Only `optional_principal` reads the database (a plain `def`, run in the threadpool); the checks
+on top of it are `async def`, as they block on nothing: each plain `def` dependency costs a trip
+to the threadpool and back on every request.
 A resource that belongs to another actor is reported as 404 by the services, never 403, so
 its existence is not revealed.
 """
@@ -46,7 +49,7 @@ def optional_principal(
     return principal
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
@@ -65,7 +68,9 @@ class RoleGuard:
             raise ValueError("a guard needs at least one role; use `public` for none")
         self.roles: tuple[Role, ...] = tuple(dict.fromkeys(roles))
 
-    def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def __call__(
+        self, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Principal:
         if principal.role not in self.roles:
             allowed = ", ".join(r.value for r in self.roles)
             raise Forbidden(
@@ -82,7 +87,7 @@ def require(*roles: Role) -> RoleGuard:
     return RoleGuard(*roles)
 
 
-def public() -> None:
+async def public() -> None:
     """The access declaration of a route anyone may call (GET /health)."""
 
 

@@ -9,7 +9,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from app.auth.models import ApiToken, Role
 
@@ -63,11 +64,18 @@ def issue_token(
 def authenticate(session: Session, token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = session.exec(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+    # the columns, not the ORM row: this runs on every request
+    row = session.execute(
+        core_select(
+            col(ApiToken.id),
+            col(ApiToken.role),
+            col(ApiToken.institution_id),
+            col(ApiToken.enterprise_id),
+            col(ApiToken.name),
+            col(ApiToken.revoked_at),
+        ).where(col(ApiToken.token_hash) == hash_token(token))
     ).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
-    assert row.id is not None
     actor = row.institution_id if row.role is Role.institution else row.enterprise_id
     return Principal(role=row.role, actor_id=actor, token_id=row.id, token_name=row.name)

@@ -206,9 +206,12 @@ def _check_content(data: BidFields, group: Group, rules: RuleSet) -> None:
 def _check_credit(session: Session, enterprise_id: str, r: Round) -> None:
     """SPEC §9: serious and particularly serious ratings bar the enterprise's bids in rounds
     that open for bidding during the bar (judged on the round's opening day, its rule set)."""
-    if session.get(Enterprise, enterprise_id) is None:  # a token outlives nothing it names
+    # held while the credit service looks at it: the session keeps loaded rows only while
+    # something refers to them, and it asks for the enterprise again
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:  # a token outlives nothing it names
         raise NotFound(f"no enterprise {enterprise_id!r}")
-    if credit.is_barred_in_round(session, enterprise_id, r):
+    if credit.is_barred_in_round(session, enterprise.id, r):
         level = credit.credit_level_in_round(session, enterprise_id, r)
         raise CreditBarred(
             f"enterprise {enterprise_id} is rated {level} in the credit evaluation "
@@ -252,15 +255,19 @@ def _audit_view(row: Bid) -> dict[str, Any]:
 
 
 def _append(session: Session, previous: Bid | None, row: Bid) -> None:
-    """Append a version; two concurrent writers of one bid collide on the version number."""
+    """Stage a new version, the previous one no longer current; `_write` writes them."""
+    if previous is not None:
+        previous.current = False
+        session.add(previous)
+    session.add(row)
+
+
+def _write(session: Session, row: Bid) -> None:
+    """Write the staged versions and their audit event in one flush. Two concurrent writers of
+    one bid collide on the version number: the request fails with 409 and its transaction is
+    rolled back whole (so no savepoint is needed)."""
     try:
-        with session.begin_nested():
-            if previous is not None:
-                previous.current = False
-                session.add(previous)
-                session.flush()
-            session.add(row)
-            session.flush()
+        session.flush()
     except IntegrityError:
         raise Conflict(
             f"another change to the bid of {row.enterprise_id} in group {row.group_id} "
@@ -361,6 +368,7 @@ def submit(
         before=None if previous is None else _audit_view(previous),
         after=_audit_view(row),
     )
+    _write(session, row)
     return row, ucp
 
 
@@ -404,6 +412,7 @@ def withdraw(
         before=_audit_view(previous),
         after=_audit_view(row),
     )
+    _write(session, row)
     return row
 
 

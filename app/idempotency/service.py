@@ -14,11 +14,13 @@ on the unique index until the first commits, then replays its response.
 import hashlib
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import optional_principal
 from app.auth.service import Principal
@@ -79,13 +81,15 @@ def _check_existing(row: IdempotencyKey, request: Request, fingerprint: str) -> 
     raise Replay(row.status_code, row.response_body or "", dict(row.response_headers or {}))
 
 
-def idempotency_guard(
+async def idempotency_guard(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
     principal: Annotated[Principal | None, Depends(optional_principal)],
     body: Annotated[bytes, Depends(request_body)],
 ) -> None:
+    # async, so that a POST without a key (most of them) costs no trip to the threadpool; the
+    # database work for a key runs there
     key = request.headers.get(HEADER)
     if key is None or principal is None:
         return  # no key; or no caller, whom the route's guard will turn away
@@ -93,17 +97,26 @@ def idempotency_guard(
         raise InvalidInput(
             "invalid Idempotency-Key", [(f"header.{HEADER}", "1 to 200 printable characters")]
         )
+    request.state.idempotency_row = await run_in_threadpool(
+        _reserve, session, request, principal.subject, key, body, clock.now()
+    )
+
+
+def _reserve(
+    session: Session, request: Request, subject: str, key: str, body: bytes, now: datetime
+) -> IdempotencyKey:
+    """Replay or refuse a known key (raises), else reserve it: a row without a response."""
     fingerprint = request_fingerprint(request, body)
-    existing = _find(session, principal.subject, key)
+    existing = _find(session, subject, key)
     if existing is not None:
         _check_existing(existing, request, fingerprint)
     row = IdempotencyKey(
-        subject=principal.subject,
+        subject=subject,
         key=key,
         method=request.method,
         path=request.url.path,
         request_hash=fingerprint,
-        created_at=clock.now(),
+        created_at=now,
     )
     try:
         with session.begin_nested():
@@ -111,11 +124,11 @@ def idempotency_guard(
             session.flush()
     except IntegrityError:
         # a concurrent request with this key committed first
-        existing = _find(session, principal.subject, key)
+        existing = _find(session, subject, key)
         if existing is None:
             raise
         _check_existing(existing, request, fingerprint)
-    request.state.idempotency_row = row
+    return row
 
 
 def store_response(
