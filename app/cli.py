@@ -61,6 +61,12 @@ def _add_serve(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p = sub.add_parser("serve", help="run the HTTP service (applies migrations first)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default: VBP_WORKERS, else 1; always 1 on SQLite)",
+    )
 
 
 def _add_migrate(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -96,8 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from app.main import serve
 
-        serve(host=args.host, port=args.port)
-        return 0
+        return serve(host=args.host, port=args.port, workers=args.workers)
     if args.command == "migrate":
         from app.db import upgrade
         from app.settings import Settings

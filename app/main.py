@@ -5,12 +5,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
+from app.admission import AdmissionLimit
 from app.clock import Clock, SystemClock
-from app.db import make_engine, upgrade
+from app.db import make_engine, normalise_url, upgrade
 from app.errors import add_problem_schemas, install_error_handlers
 from app.idempotency.service import Replay, replay_handler
 from app.settings import Settings
@@ -64,11 +67,20 @@ def create_app(
     tests' fixtures); `engine` lets a caller share one engine between apps."""
     owns_engine = engine is None
     db_engine = (
-        engine if engine is not None else make_engine(settings.database_url, echo=settings.sql_echo)
+        engine
+        if engine is not None
+        else make_engine(
+            settings.database_url,
+            echo=settings.sql_echo,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # the threadpool that runs the plain `def` handlers and dependencies
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
         yield
         if owns_engine:
             db_engine.dispose()
@@ -82,6 +94,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = db_engine
     app.state.clock = clock if clock is not None else SystemClock()
+    app.add_middleware(AdmissionLimit, limit=settings.request_concurrency)
     install_error_handlers(app)
     app.add_exception_handler(Replay, replay_handler)
     for router in _routers():
@@ -103,11 +116,29 @@ def create_app(
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """`vbp serve`: apply the migrations, then run the service with uvicorn."""
+def app_from_environment() -> FastAPI:
+    """The service for the `VBP_*` settings (the factory each `vbp serve` worker calls)."""
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    return create_app(settings)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> int:
+    """`vbp serve`: apply the migrations, then run the service with uvicorn, in `workers`
+    processes (default: the setting `VBP_WORKERS`; see app.serving). SQLite gets one process
+    (it has one writer at a time anyway)."""
     import uvicorn
+
+    from app.serving import run_workers
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper())
     upgrade(settings.database_url)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    count = settings.workers if workers is None else workers
+    if make_url(normalise_url(settings.database_url)).get_backend_name() == "sqlite":
+        count = 1
+    log_level = settings.log_level.lower()
+    if count > 1:
+        return run_workers(host, port, workers=count, log_level=log_level)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    return 0

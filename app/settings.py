@@ -23,6 +23,31 @@ class Settings(BaseSettings):
     )
     page_max: int = Field(default=1000, ge=1, description="largest page size of list routes")
     log_level: str = "info"
+    request_concurrency: int = Field(
+        default=4,
+        ge=0,
+        description="requests handled at once per process; more wait their turn (0: no limit;"
+        " see app.admission)",
+    )
+    threadpool_size: int = Field(
+        default=40,
+        ge=1,
+        description="threads per process for the plain `def` handlers and dependencies",
+    )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="database connections kept open per process (PostgreSQL)",
+    )
+    db_max_overflow: int = Field(
+        default=20,
+        ge=0,
+        description="connections opened beyond db_pool_size under load (PostgreSQL); the sum is"
+        " at least threadpool_size, so that no handler waits for a connection",
+    )
+    workers: int = Field(
+        default=1, ge=1, description="`vbp serve` worker processes (each runs its own award jobs)"
+    )
     award_worker: Literal["process", "inline"] = Field(
         default="process",
         description="run award jobs in a worker process (the API stays responsive), or inline (tests)",

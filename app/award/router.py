@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import BureauPrincipal
 from app.award import service
+from app.award.lease import JobLease, held_elsewhere
 from app.award.models import JobStatus
 from app.award.schemas import AwardRequest, JobPublic
 from app.award.worker import AwardRunner, EngineRun, Mode
@@ -39,6 +40,7 @@ def get_runner(app: FastAPI) -> AwardRunner:
                     mode=worker_mode(app),
                     on_progress=partial(service.record_progress, engine, clock),
                     on_done=partial(service.complete_job, engine, clock),
+                    lease=JobLease(engine),
                 )
                 app.state.award_runner = runner
     return runner
@@ -80,11 +82,16 @@ def request_award(
     says why and the round stays in `bids_opened`. 409 while another award job of the round
     is queued or running."""
     runner = get_runner(request.app)
+
+    def is_running(job_id: int) -> bool:
+        # this process's runner, or another `vbp serve` worker's (app.award.lease)
+        return runner.tracks(job_id) or held_elsewhere(session, job_id)
+
     job, document = service.request_award(
         session,
         round_id=round_id,
         data=body,
-        is_running=runner.tracks,
+        is_running=is_running,
         actor=principal,
         now=clock.now(),
     )

@@ -114,7 +114,8 @@ def request_award(
     now: datetime,
 ) -> tuple[AwardJob, dict[str, Any]]:
     """Queue an award job; returns it and the round document the engine will evaluate.
-    `is_running(job_id)` tells whether this service's runner still works on a job."""
+    `is_running(job_id)` tells whether a runner of this service (in any of its processes)
+    still works on a job."""
     r = load_round(session, round_id, lock="update")
     require_state(r, RoundState.bids_opened, doing="run the award")
     active = session.exec(

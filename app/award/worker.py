@@ -9,6 +9,9 @@ completions are handled by one finisher thread. So the API process never runs th
 stays responsive. In `inline` mode (tests that want determinism) the engine runs in the
 request's background task, in the API process.
 
+With several service processes (`vbp serve --workers N`) each has its own runner; a runner
+holds a lease on each of its jobs (app.award.lease) so that the others know the job is alive.
+
 This module imports only the engine and the standard library at the top, so a spawned
 worker starts quickly.
 """
@@ -20,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from solver.document import parse_round_document
 from solver.engine import EngineError, simulate
@@ -107,6 +110,14 @@ def _run_in_worker(run: EngineRun) -> EngineResult:
 # -- in the API process ----------------------------------------------------------------------
 
 
+class Lease(Protocol):
+    """Tells other service processes that this runner works on a job (app.award.lease)."""
+
+    def hold(self, job_id: int) -> None: ...
+
+    def release(self, job_id: int) -> None: ...
+
+
 class AwardRunner:
     def __init__(
         self,
@@ -115,6 +126,7 @@ class AwardRunner:
         on_progress: ProgressSink,
         on_done: DoneSink,
         max_workers: int = 1,
+        lease: Lease | None = None,
     ) -> None:
         if mode not in ("process", "inline"):
             raise ValueError(f"unknown award worker mode {mode!r}; use 'process' or 'inline'")
@@ -129,6 +141,7 @@ class AwardRunner:
         self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbp-award-finish")
         self._in_flight: set[int] = set()
         self._closed = False
+        self._lease = lease
 
     def tracks(self, job_id: int) -> bool:
         """Whether this runner is working on the job (a queued or running job it does not
@@ -139,11 +152,13 @@ class AwardRunner:
     def expect(self, job_id: int) -> None:
         """Count a job as this runner's from its creation, before `start` is called."""
         with self._lock:
+            new = job_id not in self._in_flight
             self._in_flight.add(job_id)
+        if new and self._lease is not None:
+            self._lease.hold(job_id)
 
     def start(self, run: EngineRun) -> None:
-        with self._lock:
-            self._in_flight.add(run.job_id)
+        self.expect(run.job_id)
         if self.mode == "inline":
             try:
                 result = run_engine(
@@ -200,6 +215,8 @@ class AwardRunner:
         finally:
             with self._lock:
                 self._in_flight.discard(job_id)
+            if self._lease is not None:
+                self._lease.release(job_id)
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         with self._lock:

@@ -261,3 +261,59 @@ def test_an_idempotent_retry_of_the_award_returns_the_same_job(world: World) -> 
     assert again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["Location"] == first.headers["Location"]
+
+
+def test_a_job_that_another_service_process_works_on_still_blocks_the_award(
+    world: World, database: TestDatabase
+) -> None:
+    """`vbp serve --workers N`: a job is running while some process's runner holds its lease
+    (app.award.lease), and is left behind only once none does."""
+    from datetime import UTC, datetime
+
+    from app.award.lease import JobLease
+
+    if database.backend != "postgresql":
+        pytest.skip("on SQLite the service runs in one process")
+    bid_all(world)
+    world.open_bids()
+    engine = database.engine or make_engine(database.url)
+    with Session(engine) as session:
+        job = AwardJob(
+            round_id=ROUND,
+            status=JobStatus.running,
+            solver="cbc",
+            time_limit=60,
+            requested_by="the other process",
+            requested_by_token=1,
+            created_at=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        session.add(job)
+        session.commit()
+        job_id = job.id
+    assert job_id is not None
+    other_process = JobLease(engine)
+    other_process.hold(job_id)
+    try:
+        problem = assert_problem(
+            world.client.post(AWARD, json={}, headers=world.api.bureau), 409, type_suffix="conflict"
+        )
+        assert f"award job {job_id} of round {ROUND} is still running" in problem["detail"]
+    finally:
+        other_process.release(job_id)  # as if that process stopped
+    assert world.award()["status"] == "succeeded"
+    old = world.client.get(f"/api/v1/jobs/{job_id}", headers=world.api.bureau).json()
+    assert old["status"] == "failed" and "interrupted" in old["error"]
+
+
+def test_a_lease_is_seen_from_another_session_until_released(database: TestDatabase) -> None:
+    from app.award.lease import JobLease, held_elsewhere
+
+    engine = database.engine or make_engine(database.url)
+    lease = JobLease(engine)
+    lease.hold(4242)
+    with Session(engine) as session:
+        assert held_elsewhere(session, 4242) is (database.backend == "postgresql")
+        assert not held_elsewhere(session, 4243)
+    lease.release(4242)
+    with Session(engine) as session:
+        assert not held_elsewhere(session, 4242)

@@ -1,0 +1,77 @@
+"""Which award jobs a live service process is working on, across processes (PostgreSQL).
+
+`vbp serve --workers N` runs N processes, each with its own award runner. A queued or running
+job that no runner works on was left behind by a process that stopped (app.award.service
+fails it when the award is requested again); one that a runner in another process works on
+must still answer 409. So, on PostgreSQL, a runner holds a session-level advisory lock on
+each of its jobs, on a connection of its own, from the job's creation until its end is
+recorded. A process that dies closes its connections, which releases its locks; any process
+can see whether a job's lock is held (`held_elsewhere`). On SQLite the service runs in one
+process, and the runner's own bookkeeping is the whole truth.
+"""
+
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlmodel import Session
+
+logger = logging.getLogger("vbp.award")
+
+# the first key of the two-key advisory lock: "vbpa" (vbp award) as a 32-bit integer
+NAMESPACE = 0x76627061
+_LOCK = text("SELECT pg_advisory_lock(CAST(:ns AS integer), CAST(:job AS integer))")
+_UNLOCK = text("SELECT pg_advisory_unlock(CAST(:ns AS integer), CAST(:job AS integer))")
+# pg_locks shows a two-key advisory lock as classid = key 1, objid = key 2, objsubid = 2
+_HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND classid = CAST(:ns AS oid) AND objid = CAST(:job AS oid) AND objsubid = 2)"
+)
+
+
+class JobLease:
+    """Advisory locks on the jobs of this process's runner (no-ops on SQLite)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._enabled = engine.dialect.name == "postgresql"
+        self._held: dict[int, Connection] = {}
+        self._lock = threading.Lock()
+
+    def hold(self, job_id: int) -> None:
+        if not self._enabled:
+            return
+        conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            conn.execute(_LOCK, {"ns": NAMESPACE, "job": job_id})
+        except Exception:
+            conn.close()
+            raise
+        with self._lock:
+            self._held[job_id] = conn
+
+    def release(self, job_id: int) -> None:
+        with self._lock:
+            conn = self._held.pop(job_id, None)
+        if conn is None:
+            return
+        try:
+            conn.execute(_UNLOCK, {"ns": NAMESPACE, "job": job_id})
+            conn.close()
+        except Exception:
+            # closing the database session is what releases its locks for certain
+            logger.exception("could not release the lease of award job %s", job_id)
+            conn.invalidate()
+            conn.close()
+
+
+def held_elsewhere(session: Session, job_id: Any) -> bool:
+    """Whether some process's runner holds the job (PostgreSQL; False elsewhere)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    held = session.execute(
+        _HELD,
+        {"ns": NAMESPACE, "job": job_id},
+    ).scalar_one()
+    return bool(held)
