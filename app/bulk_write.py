@@ -9,15 +9,14 @@ identity map: read them back with a query if you need them.
 """
 
 import json
-import re
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from app.copy_text import copy_value as _text
 
 Row = dict[str, Any]
 
@@ -26,26 +25,9 @@ def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _CHUNK = 5000
+_TEXT_CHUNK = 1 << 20
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _text(value: Any) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, int | float | Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    text = value if isinstance(value, str) else str(value)
-    return text.translate(_ESCAPES) if _NEEDS_ESCAPE.search(text) else text
 
 
 def _encoder(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], str]:
@@ -93,6 +75,21 @@ def _copy(session: Session, table_name: str, table: sa.Table, rows: Sequence[Row
                     for row in rows[start : start + _CHUNK]
                 )
             )
+
+
+def copy_prepared(session: Session, table: sa.Table, columns: Sequence[str], text: str) -> None:
+    """COPY text prepared elsewhere (app.copy_text.copy_lines, e.g. in the award's worker
+    process) into `table`: PostgreSQL only."""
+    session.flush()  # pending ORM changes first, in order
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    column_list = ", ".join(f'"{name}"' for name in columns)
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({column_list}) FROM STDIN') as copy,
+    ):
+        for start in range(0, len(text), _TEXT_CHUNK):
+            copy.write(text[start : start + _TEXT_CHUNK])
 
 
 def bulk_insert(session: Session, table: sa.Table, rows: Sequence[Row]) -> None:

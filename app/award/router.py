@@ -15,7 +15,7 @@ from app.award.models import JobStatus
 from app.award.schemas import AwardRequest, JobPublic
 from app.award.worker import AwardRunner, EngineRun, Mode
 from app.clock import ClockDep
-from app.db import SessionDep
+from app.db import SessionDep, is_postgresql
 from app.errors import problem_responses
 from app.routing import make_router
 
@@ -99,7 +99,15 @@ def request_award(
     runner.expect(job.id)
     # after the response: the job row is committed by then
     background.add_task(
-        runner.start, EngineRun(job.id, document, solver=job.solver, time_limit=job.time_limit)
+        runner.start,
+        EngineRun(
+            job.id,
+            document,
+            solver=job.solver,
+            time_limit=job.time_limit,
+            round_id=round_id,
+            copy=is_postgresql(session),
+        ),
     )
     response.headers["Location"] = service.job_link(job.id)
     return service.to_public(job)

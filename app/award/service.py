@@ -14,7 +14,6 @@
 
 import logging
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
@@ -34,9 +33,10 @@ from app.award.models import (
     OutcomeVolume,
     RoundOutcome,
 )
+from app.award.rows import COLUMNS, PreparedOutcome
 from app.award.schemas import AwardRequest, JobProgress, JobPublic
 from app.award.worker import EngineResult
-from app.bulk_write import bulk_insert
+from app.bulk_write import bulk_insert, copy_prepared
 from app.clock import Clock
 from app.errors import Conflict, DomainError, NotFound, TransitionBlocked
 from app.exchange.service import export_document
@@ -44,7 +44,6 @@ from app.rounds import service as rounds
 from app.rounds.access import load_round, require_state
 from app.rounds.lifecycle import RoundState
 from app.rounds.models import Round
-from solver.engine import dumps_outcome
 
 logger = logging.getLogger("vbp.award")
 
@@ -192,123 +191,40 @@ def record_progress(
 # -- the outcome -----------------------------------------------------------------------------
 
 
-def _decimal(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
+_TABLES = {
+    model.__tablename__: model.__table__  # type: ignore[union-attr]
+    for model in (
+        OutcomeGroup,
+        OutcomeBid,
+        OutcomeVolume,
+        OutcomeAllocation,
+        OutcomeRegion,
+        OutcomeInstitution,
+    )
+}
 
 
 def store_outcome(
-    session: Session, r: Round, job: AwardJob, outcome: dict[str, Any], now: datetime
+    session: Session, r: Round, job: AwardJob, prepared: PreparedOutcome, now: datetime
 ) -> RoundOutcome:
     """The whole outcome and one row per group, bid, volume, allocation, region and
-    institution."""
+    institution (prepared by the award's worker, app.award.rows)."""
     assert job.id is not None
-    rid = r.id
     stored = RoundOutcome(
-        round_id=rid,
+        round_id=r.id,
         job_id=job.id,
-        outcome=dumps_outcome(outcome),
-        solver_status=outcome["solver"]["status"],
+        outcome=prepared.text,
+        solver_status=prepared.solver_status,
         created_at=now,
     )
     session.add(stored)
     session.flush()
-    groups, bids = [], []
-    for g in outcome["groups"]:
-        groups.append(
-            {
-                "round_id": rid,
-                "group_id": g["id"],
-                "status": g["status"],
-                "valid_bidders": g["valid_bidders"],
-                "winner_cap": g["winner_cap"],
-                "agreed_ratio": _decimal(g["agreed_ratio"]),
-                "term_years": g["term_years"],
-                "base_volume": g["base_volume"],
-                "agreed_volume": g["agreed_volume"],
-                "unallocated_volume": g["unallocated_volume"],
-                "payment_standard": _decimal(g["payment_standard"]),
-            }
-        )
-        winners = {w["enterprise"]: w for w in g["winners"]}
-        for b in g["bids"]:
-            w = winners.get(b["enterprise"])
-            bids.append(
-                {
-                    "round_id": rid,
-                    "group_id": g["id"],
-                    "enterprise_id": b["enterprise"],
-                    "ucp": Decimal(b["ucp"]),
-                    "valid": b["valid"],
-                    "qualified": b["qualified"],
-                    "rank": b["rank"],
-                    "reason": b["reason"],
-                    "won": w is not None,
-                    "winner_rank": None if w is None else w["rank"],
-                    "price": None if w is None else Decimal(w["price"]),
-                }
-            )
-    rows: list[tuple[Any, list[dict[str, Any]]]] = [
-        (OutcomeGroup, groups),
-        (OutcomeBid, bids),
-        (
-            OutcomeVolume,
-            [
-                {
-                    "round_id": rid,
-                    "institution_id": v["institution"],
-                    "group_id": v["group"],
-                    "reported": v["reported"],
-                    "base_volume": v["base_volume"],
-                    "agreed_volume": v["agreed_volume"],
-                    "flag": v["flag"],
-                }
-                for v in outcome["volumes"]
-            ],
-        ),
-        (
-            OutcomeAllocation,
-            [
-                {
-                    "round_id": rid,
-                    "institution_id": a["institution"],
-                    "group_id": a["group"],
-                    "enterprise_id": a["enterprise"],
-                    "volume": a["volume"],
-                    "role": a["role"],
-                    "price": Decimal(a["price"]),
-                    "amount": Decimal(a["amount"]),
-                }
-                for a in outcome["allocations"]
-            ],
-        ),
-        (
-            OutcomeRegion,
-            [
-                {
-                    "round_id": rid,
-                    "group_id": g["group"],
-                    "region": g["region"],
-                    "primary_enterprise": g["primary"],
-                    "backup_enterprise": g["backup"],
-                }
-                for g in outcome["regions"]
-            ],
-        ),
-        (
-            OutcomeInstitution,
-            [
-                {
-                    "round_id": rid,
-                    "institution_id": i["id"],
-                    "annual_contract_amount": Decimal(i["annual_contract_amount"]),
-                    "prepayment": Decimal(i["prepayment"]),
-                }
-                for i in outcome["institutions"]
-            ],
-        ),
-    ]
-    for model, values in rows:
-        bulk_insert(session, model.__table__, values)  # COPY on PostgreSQL
+    for name, rows in prepared.tables.items():
+        table = _TABLES[name]
+        if isinstance(rows, str):
+            copy_prepared(session, table, COLUMNS[name], rows)  # PostgreSQL
+        else:
+            bulk_insert(session, table, rows)
     return stored
 
 
@@ -320,12 +236,12 @@ def complete_job(engine: Engine, clock: Clock, job_id: int, result: EngineResult
         if job is None or job.status not in ACTIVE:
             return
         who = requester(job)
-        if result.outcome is not None:
+        if result.prepared is not None:
             try:
                 now = clock.now()
                 r = load_round(session, job.round_id, lock="update")
                 before = _snapshot(job)
-                store_outcome(session, r, job, result.outcome, now)
+                store_outcome(session, r, job, result.prepared, now)
                 rounds.transition(
                     session,
                     round_id=job.round_id,

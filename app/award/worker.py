@@ -4,7 +4,8 @@
 with the app's lifespan). In `process` mode it owns a `ProcessPoolExecutor` on a `spawn`
 context (one worker: awards are rare and heavy) that is created on the first job; the worker
 gets the round document as a plain dict, runs `solver.engine.simulate` and returns the
-outcome dict. Progress comes back through a multiprocessing queue, read by a listener thread;
+outcome prepared for storing (app.award.rows: its canonical text, and its rows as COPY text on
+PostgreSQL), so that the service process has little more to do than to write it. Progress comes back through a multiprocessing queue, read by a listener thread;
 completions are handled by one finisher thread. So the API process never runs the solver and
 stays responsive. In `inline` mode (tests that want determinism) the engine runs in the
 request's background task, in the API process.
@@ -12,8 +13,8 @@ request's background task, in the API process.
 With several service processes (`vbp serve --workers N`) each has its own runner; a runner
 holds a lease on each of its jobs (app.award.lease) so that the others know the job is alive.
 
-This module imports only the engine and the standard library at the top, so a spawned
-worker starts quickly.
+This module imports only the engine, the standard library and app.award.rows (which imports
+nothing else) at the top, so a spawned worker starts quickly.
 """
 
 import logging
@@ -25,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from app.award.rows import PreparedOutcome, prepare_outcome
 from solver.document import parse_round_document
 from solver.engine import EngineError, simulate
 from solver.errors import DocumentError
@@ -43,13 +45,16 @@ class EngineRun:
     document: dict[str, Any]
     solver: str
     time_limit: float
+    round_id: str = ""
+    # prepare the outcome's rows as PostgreSQL COPY text (app.award.rows)
+    copy: bool = False
 
 
 @dataclass(frozen=True)
 class EngineResult:
-    """The outcome, or a readable reason why there is none."""
+    """The outcome, ready to store, or a readable reason why there is none."""
 
-    outcome: dict[str, Any] | None
+    prepared: PreparedOutcome | None
     error: str | None
 
 
@@ -68,7 +73,8 @@ def run_engine(run: EngineRun, progress: Callable[[str, int, int], None] | None)
         )
     except EngineError as exc:
         return EngineResult(None, str(exc))
-    return EngineResult(outcome, None)
+    # here, not in the service process: turning 180,000 outcome rows into text takes seconds
+    return EngineResult(prepare_outcome(run.round_id, outcome, copy=run.copy), None)
 
 
 def _unexpected(exc: BaseException) -> EngineResult:
