@@ -11,6 +11,7 @@ identity map: read them back with a query if you need them.
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,15 +26,18 @@ def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-_CHUNK = 5000
+# rows per write: PostgreSQL inserts one chunk while the next is being encoded
+_CHUNK = 500
 _TEXT_CHUNK = 1 << 20
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# equal values that COPY must still write differently (Decimal("1.0") == Decimal("1.00"))
+_UNCACHED = (Decimal, float)
 
 
 def _encoder(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], str]:
     """Python value -> COPY text, after the column type's own bind processing (TypeDecorators,
-    enums), as an INSERT would apply it. Results are cached per value: bulk rows repeat most
-    of theirs (the round, the actor, the time)."""
+    enums), as an INSERT would apply it; results of that processing are cached per value and
+    type (bulk rows repeat many of theirs)."""
     if isinstance(column.type, sa.JSON):
 
         def encode_json(value: Any) -> str:
@@ -41,20 +45,34 @@ def _encoder(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], str
 
         return encode_json
     processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-    cache: dict[Any, str] = {}
+    if processor is None:
+        return _text
+    cache: dict[tuple[type, Any], str] = {}
 
     def encode(value: Any) -> str:
+        if value is None or isinstance(value, _UNCACHED):
+            return _text(value if value is None else processor(value))
+        key = (type(value), value)
         try:
-            return cache[value]
-        except KeyError:
-            text = _text(value if processor is None else processor(value))
-            if len(cache) < 10_000:
-                cache[value] = text
-            return text
+            text = cache.get(key)
         except TypeError:  # unhashable
-            return _text(value if processor is None else processor(value))
+            return _text(processor(value))
+        if text is None:
+            text = _text(processor(value))
+            if len(cache) < 10_000:
+                cache[key] = text
+        return text
 
     return encode
+
+
+def _encoded_column(encode: Callable[[Any], str], values: list[Any]) -> list[str]:
+    """The column's values as COPY text; a column that holds one object throughout (the
+    round, the actor, the time, None) is encoded once."""
+    first = values[0]
+    if len(set(map(id, values))) == 1:
+        return [encode(first)] * len(values)
+    return list(map(encode, values))
 
 
 def _copy(session: Session, table_name: str, table: sa.Table, rows: Sequence[Row]) -> None:
@@ -69,12 +87,11 @@ def _copy(session: Session, table_name: str, table: sa.Table, rows: Sequence[Row
         cursor.copy(f'COPY "{table_name}" ({column_list}) FROM STDIN') as copy,
     ):
         for start in range(0, len(rows), _CHUNK):
-            copy.write(
-                "".join(
-                    "\t".join([encode(row[name]) for name, encode in encoders]) + "\n"
-                    for row in rows[start : start + _CHUNK]
-                )
-            )
+            chunk = rows[start : start + _CHUNK]
+            columns = [
+                _encoded_column(encode, [row[name] for row in chunk]) for name, encode in encoders
+            ]
+            copy.write("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n")
 
 
 def copy_prepared(session: Session, table: sa.Table, columns: Sequence[str], text: str) -> None:

@@ -239,7 +239,12 @@ def bulk_report(
             [FieldError(field="body", message=f"at most {max_lines} lines")],
         )
     rules = rules_of(r)
-    groups = set(session.exec(select(Group.id).where(Group.round_id == round_id)).all())
+    groups_table = Group.__table__  # type: ignore[attr-defined]
+    groups = set(
+        session.execute(
+            core_select(groups_table.c.id).where(groups_table.c.round_id == round_id)
+        ).scalars()
+    )
     lines, errors, named = check_lines(
         rows, text=text, groups=groups, max_volume=rules.max_unit_volume
     )
@@ -279,29 +284,38 @@ def bulk_report(
     updates: list[dict[str, Any]] = []
     changes: list[audit.Change] = []
     flagged_count = 0
+    pending = ReviewStatus.pending.value
+    # a new report clears an earlier review and base volume
+    cleared = dict.fromkeys(
+        (
+            "adjusted_volume",
+            "review_reason",
+            "reviewed_by",
+            "reviewed_at",
+            "base_volume",
+            "base_flag",
+        )
+    )
     for line in lines:
         flagged = is_below_floor(line.reported, line.last_year_usage, floor)
         flagged_count += flagged
-        values = {
+        # the audited fields of the new report (= _state of its values: no review, no base
+        # volume), built once for the row and the audit event alike
+        after = {
             "reported": line.reported,
             "last_year_usage": line.last_year_usage,
             "preferred_enterprise_id": line.preferred_enterprise,
             "flagged": flagged,
-            "review_status": ReviewStatus.pending.value if flagged else None,
-            "adjusted_volume": None,
-            "review_reason": None,
-            "reviewed_by": None,
-            "reviewed_at": None,
-            "base_volume": None,
-            "base_flag": None,
-            "updated_at": now,
+            "review_status": pending if flagged else None,
         }
         eid = entity_id(round_id, institution_id, line.group)
         old = existing.get(line.group)
         if old is None:
             inserts.append(
-                values
-                | {
+                {
+                    **after,
+                    **cleared,
+                    "updated_at": now,
                     "round_id": round_id,
                     "institution_id": institution_id,
                     "group_id": line.group,
@@ -309,14 +323,22 @@ def bulk_report(
                     "created_at": now,
                 }
             )
-            changes.append(audit.Change(eid, None, _state(values)))
+            changes.append(audit.Change(eid, None, after))
         elif (old["reported"], old["last_year_usage"], old["preferred_enterprise_id"]) != (
             line.reported,
             line.last_year_usage,
             line.preferred_enterprise,
         ):
-            updates.append(values | {"id": old["id"], "version": old["version"] + 1})
-            changes.append(audit.Change(eid, _state(old), _state(values)))
+            updates.append(
+                {
+                    **after,
+                    **cleared,
+                    "updated_at": now,
+                    "id": old["id"],
+                    "version": old["version"] + 1,
+                }
+            )
+            changes.append(audit.Change(eid, _state(old), after))
     bulk_insert(session, TABLE, inserts)
     bulk_update(session, TABLE, updates)
     audit.record_many(
