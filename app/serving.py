@@ -53,9 +53,11 @@ def _run_worker(host: str, port: int, log_level: str) -> None:
 def run_workers(host: str, port: int, *, workers: int, log_level: str) -> int:
     """Run `workers` worker processes until a signal stops them (exit status 0) or one of them
     stops by itself (the others are stopped too; exit status 1)."""
-    # Bound here first, so that a port in use fails at once, in the parent; the workers'
-    # sockets join it (SO_REUSEPORT), and it is closed once they listen.
+    # Bound here first, so that a port in use fails at once, in the parent (and port 0
+    # becomes one port for all); the workers' sockets join it (SO_REUSEPORT). It never
+    # listens, and is closed once they are started.
     probe = listening_socket(host, port, reuse_port=True)
+    port = probe.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(
