@@ -1,12 +1,14 @@
 # vbp service image: the same pinned dependencies as `make` (constraints.txt), a non-root user,
 # migrations applied as a pre-start step. Data lives in /data (SQLite by default); set
-# VBP_DATABASE_URL=postgresql+psycopg://… for PostgreSQL.
+# VBP_DATABASE_URL=postgresql+psycopg://… for PostgreSQL. VBP_WORKERS worker processes serve
+# (one per CPU is a good start; SQLite always runs one).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    VBP_DATABASE_URL=sqlite:////data/vbp.db
+    VBP_DATABASE_URL=sqlite:////data/vbp.db \
+    VBP_WORKERS=2
 
 WORKDIR /srv/vbp
 COPY pyproject.toml constraints.txt alembic.ini ./
