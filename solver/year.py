@@ -209,7 +209,7 @@ def simulate_year(
         i: prepayment_offsets(prepayment[i], annual_amount[i], accepted_by_inst_month[i])
         for i in institutions
     }
-    total_prepayment = sum(prepayment.values(), Decimal(0))
+    total_prepayment = sum((amount for amount in prepayment.values()), Decimal(0))  # yuan, not PuLP
     month_rows = []
     cumulative_accepted = 0
     agreed_total = sum(c.agreed_volume for c in contracts)
