@@ -13,12 +13,12 @@ from app.auth.service import Principal
 from app.errors import AlreadyExists, NotFound
 
 
-def register_institution(
-    session: Session, *, data: InstitutionCreate, actor: Principal, now: datetime
-) -> Institution:
-    if session.get(Institution, data.id) is not None:
-        raise AlreadyExists(f"institution {data.id!r} is already registered", id=data.id)
-    row = Institution(id=data.id, name=data.name, region=data.region, created_at=now)
+def _register(
+    session: Session, row: Institution | Enterprise, *, kind: str, actor: Principal, now: datetime
+) -> None:
+    """Add a new actor (409 if its id is taken) and record it in the audit trail."""
+    if session.get(type(row), row.id) is not None:
+        raise AlreadyExists(f"{kind} {row.id!r} is already registered", id=row.id)
     session.add(row)
     session.flush()
     audit.record(
@@ -26,30 +26,25 @@ def register_institution(
         actor=actor,
         now=now,
         action="register",
-        entity_type="institution",
+        entity_type=kind,
         entity_id=row.id,
         after=audit.snapshot(row),
     )
+
+
+def register_institution(
+    session: Session, *, data: InstitutionCreate, actor: Principal, now: datetime
+) -> Institution:
+    row = Institution(id=data.id, name=data.name, region=data.region, created_at=now)
+    _register(session, row, kind="institution", actor=actor, now=now)
     return row
 
 
 def register_enterprise(
     session: Session, *, data: EnterpriseCreate, actor: Principal, now: datetime
 ) -> Enterprise:
-    if session.get(Enterprise, data.id) is not None:
-        raise AlreadyExists(f"enterprise {data.id!r} is already registered", id=data.id)
     row = Enterprise(id=data.id, name=data.name, credit_level=data.credit_level, created_at=now)
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        now=now,
-        action="register",
-        entity_type="enterprise",
-        entity_id=row.id,
-        after=audit.snapshot(row),
-    )
+    _register(session, row, kind="enterprise", actor=actor, now=now)
     return row
 
 
