@@ -20,7 +20,7 @@ SurplusGrade = Literal["A", "B", "C", "D"]
 _ZERO = Decimal(0)
 
 
-def _add_months(day: date, months: int) -> date:
+def add_months(day: date, months: int) -> date:
     """`day` moved by whole calendar months, clamped to the end of a shorter month
     (2027-05-31 + 9 months = 2028-02-29)."""
     index = day.year * 12 + (day.month - 1) + months
@@ -35,7 +35,7 @@ def _add_months(day: date, months: int) -> date:
 def settlement_due_date(accepted_on: date) -> date:
     """SPEC §9: an invoice for a delivery accepted on `accepted_on` is due on the last day of the
     following month (交货验收合格后次月底前): 2027-01-31 → 2027-02-28, 2027-12-15 → 2028-01-31."""
-    first_of_next = _add_months(accepted_on.replace(day=1), 1)
+    first_of_next = add_months(accepted_on.replace(day=1), 1)
     return first_of_next.replace(day=monthrange(first_of_next.year, first_of_next.month)[1])
 
 
@@ -189,7 +189,7 @@ def bar_until(level: CreditLevel, rated_on: date, rules: RuleSet) -> date | None
     months = rules.bar_months.get(level)
     if months is None:
         raise ValueError(f"the rule set bars {level!r} ratings but gives no bar_months for it")
-    return _add_months(rated_on, months)
+    return add_months(rated_on, months)
 
 
 def is_barred(

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from solver.agreement import (
-    _add_months,
+    add_months,
     days_overdue,
     delivery_deadline,
     prepayment_offsets,
@@ -138,7 +138,7 @@ def simulate_year(
 ) -> dict[str, Any]:
     """Run one agreement year and report it month by month (JSON-ready)."""
     rng = random.Random(settings.seed)
-    starts = [_add_months(agreement_start, m) for m in range(settings.months + 1)]
+    starts = [add_months(agreement_start, m) for m in range(settings.months + 1)]
     months = [
         _Month(i + 1, starts[i], starts[i + 1] - timedelta(days=1)) for i in range(settings.months)
     ]

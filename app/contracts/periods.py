@@ -8,7 +8,7 @@ months counted from that day (a start on the 31st clamps to shorter months).
 
 from datetime import date, datetime, timedelta, timezone
 
-from solver.agreement import _add_months
+from solver.agreement import add_months
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 MONTHS_PER_YEAR = 12
@@ -21,7 +21,7 @@ def local_date(now: datetime) -> date:
 
 def year_starts_on(agreement_start: date, year: int) -> date:
     """The first day of agreement year `year` (1-based)."""
-    return _add_months(agreement_start, MONTHS_PER_YEAR * (year - 1))
+    return add_months(agreement_start, MONTHS_PER_YEAR * (year - 1))
 
 
 def year_ends_on(agreement_start: date, year: int) -> date:
@@ -31,7 +31,7 @@ def year_ends_on(agreement_start: date, year: int) -> date:
 
 def month_bounds(starts_on: date, months: int = MONTHS_PER_YEAR) -> list[tuple[date, date]]:
     """(first day, last day) of each month of a year that starts on `starts_on`."""
-    firsts = [_add_months(starts_on, m) for m in range(months + 1)]
+    firsts = [add_months(starts_on, m) for m in range(months + 1)]
     return [(firsts[m], firsts[m + 1] - timedelta(days=1)) for m in range(months)]
 
 
