@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col
 
@@ -61,20 +62,21 @@ def issue_token(
     return row, plain
 
 
+# Built once: this runs on every request. The columns, not the ORM row.
+_BY_HASH = core_select(
+    col(ApiToken.id),
+    col(ApiToken.role),
+    col(ApiToken.institution_id),
+    col(ApiToken.enterprise_id),
+    col(ApiToken.name),
+    col(ApiToken.revoked_at),
+).where(col(ApiToken.token_hash) == bindparam("token_hash"))
+
+
 def authenticate(session: Session, token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    # the columns, not the ORM row: this runs on every request
-    row = session.execute(
-        core_select(
-            col(ApiToken.id),
-            col(ApiToken.role),
-            col(ApiToken.institution_id),
-            col(ApiToken.enterprise_id),
-            col(ApiToken.name),
-            col(ApiToken.revoked_at),
-        ).where(col(ApiToken.token_hash) == hash_token(token))
-    ).one_or_none()
+    row = session.connection().execute(_BY_HASH, {"token_hash": hash_token(token)}).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     actor = row.institution_id if row.role is Role.institution else row.enterprise_id

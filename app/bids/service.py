@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -203,15 +204,54 @@ def _check_content(data: BidFields, group: Group, rules: RuleSet) -> None:
         raise InvalidInput("invalid bid", problems)
 
 
-def _check_credit(session: Session, enterprise_id: str, r: Round) -> None:
+# Everything a new version of a bid depends on, read in one round trip (bids are the service's
+# most frequent write): the round, locked FOR SHARE as `load_round(lock="share")` locks it (a
+# transition waits for the bids being written, and they for it); the group; the enterprise and
+# what its credit bar depends on.
+_CONTEXT: sa.Select[*tuple[Any, ...]] = (
+    sa.select(
+        Round,
+        Group,
+        col(Enterprise.id).label("enterprise_id"),
+        col(Enterprise.credit_level),
+        credit.has_ratings(col(Enterprise.id)).label("rated"),
+    )
+    .outerjoin(
+        Group,
+        sa.and_(col(Group.round_id) == col(Round.id), col(Group.id) == sa.bindparam("group_id")),
+    )
+    .outerjoin(Enterprise, col(Enterprise.id) == sa.bindparam("enterprise_id"))
+    .where(col(Round.id) == sa.bindparam("round_id"))
+    .with_for_update(read=True, of=Round)
+    # another transaction may have changed the round while we waited for the lock
+    .execution_options(populate_existing=True)
+)
+
+
+def _context(
+    session: Session, round_id: str, group_id: str, enterprise_id: str
+) -> tuple[Round, Group | None, credit.CreditFacts]:
+    """The round (or 404), the group (None if the round has none of that id) and the
+    enterprise's credit facts (404 if the enterprise is gone: a token outlives nothing)."""
+    found = session.exec(  # type: ignore[call-overload]
+        _CONTEXT,
+        params={"round_id": round_id, "group_id": group_id, "enterprise_id": enterprise_id},
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"no round {round_id!r}")
+    if found.enterprise_id is None:
+        raise NotFound(f"no enterprise {enterprise_id!r}")
+    level = found.credit_level
+    facts = credit.CreditFacts(None if level is None else level.value, bool(found.rated))
+    return found.Round, found.Group, facts
+
+
+def _check_credit(
+    session: Session, enterprise_id: str, r: Round, facts: credit.CreditFacts
+) -> None:
     """SPEC §9: serious and particularly serious ratings bar the enterprise's bids in rounds
     that open for bidding during the bar (judged on the round's opening day, its rule set)."""
-    # held while the credit service looks at it: the session keeps loaded rows only while
-    # something refers to them, and it asks for the enterprise again
-    enterprise = session.get(Enterprise, enterprise_id)
-    if enterprise is None:  # a token outlives nothing it names
-        raise NotFound(f"no enterprise {enterprise_id!r}")
-    if credit.is_barred_in_round(session, enterprise.id, r):
+    if credit.is_barred_in_round(session, enterprise_id, r, facts):
         level = credit.credit_level_in_round(session, enterprise_id, r)
         raise CreditBarred(
             f"enterprise {enterprise_id} is rated {level} in the credit evaluation "
@@ -220,17 +260,13 @@ def _check_credit(session: Session, enterprise_id: str, r: Round) -> None:
         )
 
 
-def _current(
-    session: Session, round_id: str, enterprise_id: str, group_id: str, *, lock: bool = False
-) -> Bid | None:
+def _current(session: Session, round_id: str, enterprise_id: str, group_id: str) -> Bid | None:
     query = select(Bid).where(
         Bid.round_id == round_id,
         Bid.enterprise_id == enterprise_id,
         Bid.group_id == group_id,
         col(Bid.current).is_(True),
     )
-    if lock:
-        query = query.with_for_update()
     return session.exec(query).one_or_none()
 
 
@@ -254,20 +290,46 @@ def _audit_view(row: Bid) -> dict[str, Any]:
     return view
 
 
-def _append(session: Session, previous: Bid | None, row: Bid) -> None:
-    """Stage a new version, the previous one no longer current; `_write` writes them."""
-    if previous is not None:
-        previous.current = False
-        session.add(previous)
-    session.add(row)
+_BIDS: sa.Table = Bid.__table__  # type: ignore[attr-defined]
+# The current version, no longer current, in one statement that also locks and returns it: two
+# writers of one bid take turns here (PostgreSQL; SQLite has one writer at a time anyway).
+_RETIRE_CURRENT = (
+    sa.update(_BIDS)
+    .where(
+        _BIDS.c.round_id == sa.bindparam("b_round"),
+        _BIDS.c.enterprise_id == sa.bindparam("b_enterprise"),
+        _BIDS.c.group_id == sa.bindparam("b_group"),
+        _BIDS.c.current.is_(True),
+    )
+    .values(current=False)
+    .returning(*_BIDS.c)
+)
+_INSERT = sa.insert(_BIDS)
+_COLUMNS = tuple(c.name for c in _BIDS.c if c.name != "id")
 
 
-def _write(session: Session, row: Bid) -> None:
-    """Write the staged versions and their audit event in one flush. Two concurrent writers of
-    one bid collide on the version number: the request fails with 409 and its transaction is
-    rolled back whole (so no savepoint is needed)."""
+def _retire_current(
+    session: Session, round_id: str, enterprise_id: str, group_id: str
+) -> Bid | None:
+    """The enterprise's current version in the group, now marked replaced (the caller appends
+    the new one with `_insert`, or fails and the transaction rolls back); None if it has none."""
+    found = (
+        session.connection()
+        .execute(
+            _RETIRE_CURRENT,
+            {"b_round": round_id, "b_enterprise": enterprise_id, "b_group": group_id},
+        )
+        .one_or_none()
+    )
+    return None if found is None else Bid(**found._mapping)
+
+
+def _insert(session: Session, row: Bid) -> None:
+    """Write the new version. Two concurrent first writers of one bid collide on the version
+    number: the request fails with 409 and its transaction is rolled back whole (so no
+    savepoint is needed)."""
     try:
-        session.flush()
+        session.connection().execute(_INSERT, {name: getattr(row, name) for name in _COLUMNS})
     except IntegrityError:
         raise Conflict(
             f"another change to the bid of {row.enterprise_id} in group {row.group_id} "
@@ -325,9 +387,8 @@ def submit(
     `amend` an amendment of a live bid). Returns it and its unit comparable price."""
     enterprise_id = actor.actor_id
     assert enterprise_id is not None
-    r = load_round(session, round_id, lock="share")
+    r, group, facts = _context(session, round_id, group_id, enterprise_id)
     check_bidding_window(r, now)
-    group = session.get(Group, (round_id, group_id))
     if group is None:
         if amend:
             raise NotFound(f"round {round_id!r} has no group {group_id!r}")
@@ -335,9 +396,9 @@ def submit(
             "invalid bid", [("body.group", f"round {round_id} has no group {group_id!r}")]
         )
     rules = rules_of(r)
-    _check_credit(session, enterprise_id, r)
+    _check_credit(session, enterprise_id, r, facts)
     _check_content(data, group, rules)
-    previous = _current(session, round_id, enterprise_id, group_id, lock=True)
+    previous = _retire_current(session, round_id, enterprise_id, group_id)
     if amend and (previous is None or previous.action is not BidAction.submit):
         raise NotFound(f"enterprise {enterprise_id} has no live bid in group {group_id!r}")
     if previous is not None:
@@ -352,8 +413,8 @@ def submit(
         submitted_by=actor.token_name,
     )
     ucp = unit_comparable_price(document_bid(row), document_group(group), rules)
-    _append(session, previous, row)
-    audit.record(
+    _insert(session, row)
+    audit.record_now(
         session,
         actor=actor,
         now=now,
@@ -368,7 +429,6 @@ def submit(
         before=None if previous is None else _audit_view(previous),
         after=_audit_view(row),
     )
-    _write(session, row)
     return row, ucp
 
 
@@ -386,7 +446,7 @@ def withdraw(
     assert enterprise_id is not None
     r = load_round(session, round_id, lock="share")
     check_bidding_window(r, now)
-    previous = _current(session, round_id, enterprise_id, group_id, lock=True)
+    previous = _retire_current(session, round_id, enterprise_id, group_id)
     if previous is None or previous.action is not BidAction.submit:
         raise NotFound(f"enterprise {enterprise_id} has no live bid in group {group_id!r}")
     check_if_match(if_match, previous.version, what=f"the bid in group {group_id}")
@@ -400,8 +460,8 @@ def withdraw(
         submitted_at=now,
         submitted_by=actor.token_name,
     )
-    _append(session, previous, row)
-    audit.record(
+    _insert(session, row)
+    audit.record_now(
         session,
         actor=actor,
         now=now,
@@ -412,7 +472,6 @@ def withdraw(
         before=_audit_view(previous),
         after=_audit_view(row),
     )
-    _write(session, row)
     return row
 
 

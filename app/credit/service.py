@@ -13,14 +13,18 @@ with, which carries no date and so bars for as long as it stands.
 For bid submission and the engine:
 - `is_barred_in_round(session, enterprise_id, round_)`: the check at submission (the round's
   opening day and rule set; `is_enterprise_barred(session, enterprise_id, on=…, rules=…)`
-  underneath);
+  underneath). A caller that read the enterprise's `CreditFacts` in a query of its own (see
+  `has_ratings`) passes them, and an enterprise without ratings costs no more queries;
 - `credit_level_in_round(session, enterprise_id, round_)`: the `credit_level` to put in the
   round's document, so that the engine bars exactly the enterprises barred here
   (`document_credit_level(session, enterprise_id, on=…, rules=…)` underneath).
 """
 
 from datetime import date, datetime
+from typing import Any, NamedTuple
 
+from sqlalchemy import ColumnElement, exists
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from app.actors.models import CreditLevel, Enterprise
@@ -165,6 +169,23 @@ def round_opens_on(round_: Round) -> date | None:
     return local_date(round_.bidding_opens_at) if round_.bidding_opens_at is not None else None
 
 
+class CreditFacts(NamedTuple):
+    """What decides a bar for an enterprise, as a caller read it: its registered level and
+    whether it has any ratings (without them, the registered level alone decides)."""
+
+    registered_level: str | None
+    has_ratings: bool
+
+
+def has_ratings(enterprise_id: ColumnElement[Any] | Mapped[str]) -> ColumnElement[bool]:
+    """`EXISTS` a rating of the enterprise `enterprise_id` names, for a caller's own query."""
+    return exists().where(col(CreditRating.enterprise_id) == enterprise_id)
+
+
+def _barred_by_registration(level: str | None, rules: RuleSet) -> bool:
+    return level in rules.barred_credit_levels
+
+
 def is_enterprise_barred(
     session: Session, enterprise_id: str, on: date, rules: RuleSet | None = None
 ) -> bool:
@@ -173,7 +194,7 @@ def is_enterprise_barred(
     rules = rules or _default_rules()
     history = _history(session, enterprise_id)
     if not history:
-        return _registered_level(session, enterprise_id) in rules.barred_credit_levels
+        return _barred_by_registration(_registered_level(session, enterprise_id), rules)
     ratings: list[tuple[SolverCreditLevel, date]] = [
         (r.level.value, r.rated_on) for r in history if r.rated_on <= on
     ]
@@ -222,9 +243,15 @@ def bar_day(round_: Round) -> date:
     return round_opens_on(round_) or local_date(round_.created_at)
 
 
-def is_barred_in_round(session: Session, enterprise_id: str, round_: Round) -> bool:
-    """`is_enterprise_barred` for a bid in `round_`, under the round's rule set."""
-    return is_enterprise_barred(session, enterprise_id, on=bar_day(round_), rules=rules_of(round_))
+def is_barred_in_round(
+    session: Session, enterprise_id: str, round_: Round, facts: CreditFacts | None = None
+) -> bool:
+    """`is_enterprise_barred` for a bid in `round_`, under the round's rule set; with `facts`
+    of an enterprise without ratings, no query."""
+    rules = rules_of(round_)
+    if facts is not None and not facts.has_ratings:
+        return _barred_by_registration(facts.registered_level, rules)
+    return is_enterprise_barred(session, enterprise_id, on=bar_day(round_), rules=rules)
 
 
 def credit_level_in_round(session: Session, enterprise_id: str, round_: Round) -> str | None:

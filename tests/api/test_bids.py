@@ -367,3 +367,42 @@ def test_an_expired_bar_no_longer_refuses_the_bid(world: World) -> None:
     # Rated 2025-12-01: the 9-month bar ended 2026-09-01, before this round opened.
     _rate(world, "serious", "2025-12-01")
     assert world.bid("E01", "9.80").status_code == 201
+
+
+def test_simultaneous_submissions_of_one_bid_keep_one_current_version(world: World) -> None:
+    """Eight requests replace one bid at once (threads, one connection each on PostgreSQL):
+    each is written or refused with 409, never half; the versions written are 1…n without
+    gaps, exactly one is current (the last), and each has its audit event."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session, col, select
+
+    from app.audit.models import AuditEvent
+    from app.bids.models import Bid
+
+    app = world.client.app
+    headers = world.api.actor("E01")
+
+    def submit(k: int) -> int:
+        with TestClient(app) as client:  # type: ignore[arg-type]
+            r = client.post(BIDS, json=bid_body(f"9.{k:02d}"), headers=headers)
+            assert r.status_code in (201, 409), r.text
+            return r.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(submit, range(8)))
+    written = statuses.count(201)
+    assert written >= 1
+    with Session(app.state.engine) as session:  # type: ignore[attr-defined]
+        versions = session.exec(
+            select(Bid).where(Bid.enterprise_id == "E01", Bid.group_id == "AML-ORAL")
+        ).all()
+        events = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.entity_type == "bid", col(AuditEvent.entity_id).contains("/E01/")
+            )
+        ).all()
+    assert sorted(v.version for v in versions) == list(range(1, written + 1))
+    assert [v.version for v in versions if v.current] == [written]
+    assert len(events) == written
