@@ -5,7 +5,9 @@
   uses psycopg 3.
 - `SessionDep`: one transaction per request. The session commits when the handler has returned
   (before the response is sent) and rolls back on any error. Services `flush()`, never
-  `commit()`.
+  `commit()`. A plain `def` handler that takes the session commits it in its own thread as
+  it returns (`commit_in_handler`, wired by app.routing.VbpRoute), which saves the request a
+  trip to the threadpool and back; the dependency's exit then only closes it.
 - `upgrade(url)`: `alembic upgrade head`, programmatically (the app never calls create_all()).
 """
 
@@ -94,6 +96,18 @@ async def _in_thread(fn: Callable[..., None], *args: Any) -> None:
     await anyio.to_thread.run_sync(fn, *args, limiter=anyio.CapacityLimiter(1))
 
 
+# session.info key: something still has to be written in this transaction after the handler
+# (the idempotent response, app.routing), so the handler must not commit it
+WRITES_AFTER_HANDLER = "vbp.writes_after_handler"
+
+
+def commit_in_handler(session: Session) -> None:
+    """Commit the request's transaction at the end of a plain `def` handler, in its thread,
+    unless something is still to be written after the handler (see `get_session`)."""
+    if not session.info.get(WRITES_AFTER_HANDLER):
+        session.commit()
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: commit on success, roll back on error.
 
@@ -110,7 +124,12 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await _in_thread(_finish, session, False)
         raise
     else:
-        await _in_thread(_finish, session, True)
+        if session.in_transaction():
+            await _in_thread(_finish, session, True)
+        else:
+            # committed by the handler (commit_in_handler), or never used: the connection is
+            # back in the pool, closing does no I/O
+            session.close()
 
 
 # scope="function": the session closes (and commits) when the handler returns, before the

@@ -49,17 +49,6 @@ def optional_principal(
     return principal
 
 
-async def current_principal(
-    request: Request,
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> Principal:
-    if principal is None:
-        if getattr(request.state, "auth_problem", "missing") == "invalid":
-            raise Unauthenticated("the bearer token is unknown or revoked", invalid_token=True)
-        raise Unauthenticated("this route needs an `Authorization: Bearer <token>` header")
-    return principal
-
-
 class RoleGuard:
     """The access declaration of a route: the roles that may call it."""
 
@@ -69,8 +58,14 @@ class RoleGuard:
         self.roles: tuple[Role, ...] = tuple(dict.fromkeys(roles))
 
     async def __call__(
-        self, principal: Annotated[Principal, Depends(current_principal)]
+        self,
+        request: Request,
+        principal: Annotated[Principal | None, Depends(optional_principal)],
     ) -> Principal:
+        if principal is None:
+            if getattr(request.state, "auth_problem", "missing") == "invalid":
+                raise Unauthenticated("the bearer token is unknown or revoked", invalid_token=True)
+            raise Unauthenticated("this route needs an `Authorization: Bearer <token>` header")
         if principal.role not in self.roles:
             allowed = ", ".join(r.value for r in self.roles)
             raise Forbidden(

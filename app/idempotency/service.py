@@ -24,8 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import optional_principal
 from app.auth.service import Principal
-from app.clock import ClockDep
-from app.db import SessionDep
+from app.clock import Clock
+from app.db import WRITES_AFTER_HANDLER, SessionDep
 from app.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidInput
 from app.idempotency.models import IdempotencyKey
 
@@ -84,12 +84,11 @@ def _check_existing(row: IdempotencyKey, request: Request, fingerprint: str) -> 
 async def idempotency_guard(
     request: Request,
     session: SessionDep,
-    clock: ClockDep,
     principal: Annotated[Principal | None, Depends(optional_principal)],
-    body: Annotated[bytes, Depends(request_body)],
 ) -> None:
     # async, so that a POST without a key (most of them) costs no trip to the threadpool; the
-    # database work for a key runs there
+    # database work for a key runs there. The body and the clock are read only for a key: each
+    # dependency costs every POST its resolution.
     key = request.headers.get(HEADER)
     if key is None or principal is None:
         return  # no key; or no caller, whom the route's guard will turn away
@@ -97,9 +96,12 @@ async def idempotency_guard(
         raise InvalidInput(
             "invalid Idempotency-Key", [(f"header.{HEADER}", "1 to 200 printable characters")]
         )
+    body = await request.body()  # Starlette keeps it: the handler can still read or parse it
+    clock: Clock = request.app.state.clock
     request.state.idempotency_row = await run_in_threadpool(
         _reserve, session, request, principal.subject, key, body, clock.now()
     )
+    session.info[WRITES_AFTER_HANDLER] = True  # the response, by app.routing
 
 
 def _reserve(
