@@ -11,6 +11,7 @@
 - `upgrade(url)`: `alembic upgrade head`, programmatically (the app never calls create_all()).
 """
 
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,13 +42,9 @@ def make_engine(
     as it runs requests at once (Settings.db_pool_size), so that no request waits for one."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(
-            url,
-            echo=echo,
-            pool_pre_ping=True,
-            pool_size=pool_size,
-            max_overflow=max_overflow,
-        )
+        engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+        _ping_when_idle(engine)
+        return engine
 
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
 
@@ -68,6 +66,33 @@ def make_engine(
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+# A pooled connection unused for this long is checked before it is handed out.
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling, for idle connections only: one that lay in the pool
+    for IDLE_PING_SECONDS or more (the database may have restarted meanwhile) is pinged at
+    checkout, and a dead one is replaced before the request sees it. `pool_pre_ping` would
+    ping at every checkout: a round trip on every request, while a busy pool's connections
+    were in use a moment ago."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["vbp_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("vbp_idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # the pool discards this connection and checks out another (or opens one)
+            raise DisconnectionError(f"idle connection is gone: {exc}") from exc
 
 
 def is_postgresql(session_or_engine: Session | Engine) -> bool:

@@ -11,8 +11,8 @@ from app.auth.service import Principal
 from app.bids import service
 from app.bids.schemas import BidCreate, BidFields, BidListItem, BidVersion, Receipt
 from app.clock import ClockDep
-from app.common import Page, decode_cursor, encode_cursor
-from app.concurrency import IfMatch, set_etag
+from app.common import Page, decode_cursor, encode_cursor, model_response
+from app.concurrency import IfMatch, etag, set_etag
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.routing import make_router
@@ -29,11 +29,10 @@ router = make_router(prefix="/api/v1/rounds/{round_id}/bids", tags=["bids"])
 def submit_bid(
     round_id: str,
     body: BidCreate,
-    response: Response,
     session: SessionDep,
     clock: ClockDep,
     principal: EnterprisePrincipal,
-) -> Receipt:
+) -> Response:
     """Submit the calling enterprise's sealed bid in a group; it replaces the enterprise's
     earlier bid there (every version is kept). Only while the round is bidding_open and the
     clock is inside the bidding window (409 otherwise: late bids are refused); an enterprise
@@ -51,9 +50,14 @@ def submit_bid(
         actor=principal,
         now=clock.now(),
     )
-    set_etag(response, row.version)
-    response.headers["Location"] = f"/api/v1/rounds/{round_id}/bids/{row.group_id}"
-    return service.to_receipt(row, ucp)
+    return model_response(
+        service.to_receipt(row, ucp),
+        status_code=status.HTTP_201_CREATED,
+        headers={
+            "ETag": etag(row.version),
+            "Location": f"/api/v1/rounds/{round_id}/bids/{row.group_id}",
+        },
+    )
 
 
 @router.get("", response_model=Page[BidListItem], responses=problem_responses(404, 409))
@@ -118,12 +122,11 @@ def amend_bid(
     round_id: str,
     group_id: str,
     body: BidFields,
-    response: Response,
     session: SessionDep,
     clock: ClockDep,
     principal: EnterprisePrincipal,
     if_match: IfMatch = None,
-) -> Receipt:
+) -> Response:
     """Amend the calling enterprise's live bid in a group before the deadline: a new version
     with a new commitment and nonce (412 if If-Match names an older version)."""
     row, ucp = service.submit(
@@ -136,8 +139,7 @@ def amend_bid(
         actor=principal,
         now=clock.now(),
     )
-    set_etag(response, row.version)
-    return service.to_receipt(row, ucp)
+    return model_response(service.to_receipt(row, ucp), headers={"ETag": etag(row.version)})
 
 
 @router.delete("/{group_id}", response_model=BidVersion, responses=problem_responses(404, 409, 412))

@@ -484,33 +484,33 @@ def _product(row: Bid) -> ProductPublic | None:
     return ProductPublic.model_validate(product_dict(row))
 
 
+def _version_fields(row: Bid) -> dict[str, Any]:
+    submitted = row.action is BidAction.submit
+    return {
+        "round_id": row.round_id,
+        "group": row.group_id,
+        "enterprise": row.enterprise_id,
+        "version": row.version,
+        "status": _status(row),
+        "submitted_at": row.submitted_at,
+        "submitted_by": row.submitted_by,
+        "product": _product(row),
+        "pack_price": row.pack_price,
+        "capacity": row.capacity,
+        "accept_revival": row.accept_revival,
+        "nonce": row.nonce,
+        "commitment": row.commitment,
+        "canonical": canonical_of(row) if submitted else None,
+    }
+
+
 def to_version(row: Bid) -> BidVersion:
     """A version of the caller's own bid, in full."""
-    submitted = row.action is BidAction.submit
-    return BidVersion(
-        round_id=row.round_id,
-        group=row.group_id,
-        enterprise=row.enterprise_id,
-        version=row.version,
-        status=_status(row),
-        submitted_at=row.submitted_at,
-        submitted_by=row.submitted_by,
-        product=_product(row),
-        pack_price=row.pack_price,
-        capacity=row.capacity,
-        accept_revival=row.accept_revival,
-        nonce=row.nonce,
-        commitment=row.commitment,
-        canonical=canonical_of(row) if submitted else None,
-    )
+    return BidVersion(**_version_fields(row))
 
 
 def to_receipt(row: Bid, ucp: Decimal) -> Receipt:
-    return Receipt(
-        **to_version(row).model_dump(),
-        scheme=commit.SCHEME,
-        unit_comparable_price=ucp,
-    )
+    return Receipt(**_version_fields(row), scheme=commit.SCHEME, unit_comparable_price=ucp)
 
 
 def own_bid(session: Session, *, round_id: str, group_id: str, actor: Principal) -> Bid:
