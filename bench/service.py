@@ -243,7 +243,7 @@ def _httpx_threads(base: str, requests: list[list[bytes]]) -> tuple[list[float],
 
 def bench_bulk_and_bids(base: str, bureau: str, server_pid: int, *, groups: int,
                         institutions: int, clients: int, requests_per_client: int,
-                        load_client: str = "asyncio") -> dict[str, Any]:  # fmt: skip
+                        load_client: str = "asyncio", bulk_clients: int = 1) -> dict[str, Any]:  # fmt: skip
     api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {bureau}"}, timeout=120)
     now = datetime.now(UTC)
     round_id = f"BENCH-{int(time.time())}"
@@ -267,12 +267,21 @@ def bench_bulk_and_bids(base: str, bureau: str, server_pid: int, *, groups: int,
     csv_body = "group,reported,last_year_usage\n" + "".join(
         f"G{g:05d},{1000 + g},{1000 + g}\n" for g in range(groups)
     )
+    def upload(token: str) -> None:
+        _check(api.post(
+            f"/api/v1/rounds/{round_id}/demands:bulk", content=csv_body.encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
+        ))  # fmt: skip
+
     with Meter(server_pid) as bulk_meter:
-        for token in tokens:
-            _check(api.post(
-                f"/api/v1/rounds/{round_id}/demands:bulk", content=csv_body.encode(),
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
-            ))  # fmt: skip
+        if bulk_clients == 1:
+            for token in tokens:
+                upload(token)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(bulk_clients) as pool:
+                list(pool.map(upload, tokens))
     lines = groups * institutions
 
     # Close demand now, lock, open bidding for the benchmark.

@@ -83,6 +83,7 @@ def snapshot(row: SQLModel | Mapping[str, Any], *, exclude: Iterable[str] = ()) 
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_STR = frozenset({str})
 
 
 def _jsonable(value: Any) -> Any:
@@ -91,7 +92,10 @@ def _jsonable(value: Any) -> Any:
     if kind in _PLAIN:
         return value
     if kind is dict:
-        if all(type(v) in _PLAIN for v in value.values()):
+        # map/issuperset run in C: this is per line of a bulk upload
+        if _PLAIN.issuperset(map(type, value.values())):
+            if _STR.issuperset(map(type, value)):
+                return dict(value)
             return {str(k): v for k, v in value.items()}
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, Mapping):
