@@ -5,9 +5,10 @@
   uses psycopg 3.
 - `SessionDep`: one transaction per request. The session commits when the handler has returned
   (before the response is sent) and rolls back on any error. Services `flush()`, never
-  `commit()`. A plain `def` handler that takes the session commits it in its own thread as
-  it returns (`commit_in_handler`, wired by app.routing.VbpRoute), which saves the request a
-  trip to the threadpool and back; the dependency's exit then only closes it.
+  `commit()`. A plain `def` handler that takes the session and returns a finished `Response`
+  (bid receipts) commits it in its own thread as it returns (`commit_in_handler`, wired by
+  app.routing.VbpRoute), which saves the request a trip to the threadpool and back; the
+  dependency's exit then only closes it.
 - `upgrade(url)`: `alembic upgrade head`, programmatically (the app never calls create_all()).
 """
 
@@ -20,7 +21,7 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
 from sqlmodel import Session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -75,9 +76,12 @@ IDLE_PING_SECONDS = 5.0
 def _ping_when_idle(engine: Engine) -> None:
     """Pessimistic disconnect handling, for idle connections only: one that lay in the pool
     for IDLE_PING_SECONDS or more (the database may have restarted meanwhile) is pinged at
-    checkout, and a dead one is replaced before the request sees it. `pool_pre_ping` would
-    ping at every checkout: a round trip on every request, while a busy pool's connections
-    were in use a moment ago."""
+    checkout; if the database went away, the whole pool is discarded (as `pool_pre_ping`
+    does) and the request gets a new connection. `pool_pre_ping` would ping at every
+    checkout: a round trip on every request, while a busy pool's connections were in use a
+    moment ago. The price: a connection used within the last IDLE_PING_SECONDS is not
+    checked, so right after a database restart one request per process can fail (500) on
+    it; SQLAlchemy then discards the pool and the next request reconnects."""
 
     @event.listens_for(engine, "checkin")
     def _checked_in(_dbapi_connection: Any, record: Any) -> None:
@@ -91,8 +95,11 @@ def _ping_when_idle(engine: Engine) -> None:
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as exc:
-            # the pool discards this connection and checks out another (or opens one)
-            raise DisconnectionError(f"idle connection is gone: {exc}") from exc
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                # every pooled connection is as dead as this one: discard them all
+                raise InvalidatePoolError(f"the database connection is gone: {exc}") from exc
+            # this one is broken: the pool replaces it and checks out another
+            raise DisconnectionError(f"idle connection is unusable: {exc}") from exc
 
 
 def is_postgresql(session_or_engine: Session | Engine) -> bool:

@@ -5,8 +5,8 @@
   publishes it in OpenAPI as `x-roles` (an empty list for public routes);
 - documents the problem+json errors a route can return;
 - makes every POST honour `Idempotency-Key` (`app.idempotency.service`);
-- lets a plain `def` handler commit the request's transaction in its own thread
-  (`app.db.commit_in_handler`).
+- lets a plain `def` handler that returns a finished `Response` commit the request's
+  transaction in its own thread (`app.db.commit_in_handler`).
 
 Use `make_router(prefix=..., tags=[...])` for a domain's router.
 """
@@ -38,25 +38,39 @@ def _walk(dependant: Dependant) -> Iterator[Dependant]:
 
 
 def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """A plain `def` endpoint that commits the request's session in its own thread as it
-    returns (app.db.commit_in_handler): one trip to the threadpool per request fewer. The
-    signature is the endpoint's (FastAPI reads it through `__wrapped__`)."""
+    """A plain `def` endpoint that, when it returns a finished `Response` (nothing left for
+    FastAPI to validate or serialise), commits the request's session in its own thread
+    (app.db.commit_in_handler): one trip to the threadpool per request fewer. Any other result
+    is committed by `SessionDep` after the response is serialised, so that a response that
+    fails validation still rolls the request back. The signature is the endpoint's (FastAPI
+    reads it through `__wrapped__`)."""
 
     @functools.wraps(endpoint)
     def run(*args: Any, **kwargs: Any) -> Any:
         result = endpoint(*args, **kwargs)
-        for value in kwargs.values():
-            if isinstance(value, Session):
-                commit_in_handler(value)
-                break
+        if isinstance(result, Response):
+            for value in kwargs.values():
+                if isinstance(value, Session):
+                    commit_in_handler(value)
+                    break
         return result
 
     return run
 
 
+def _is_plain_function(endpoint: Callable[..., Any]) -> bool:
+    """Neither a coroutine nor a generator function, looked at as FastAPI does (unwrapped)."""
+    target = inspect.unwrap(endpoint)
+    return not (
+        inspect.iscoroutinefunction(target)
+        or inspect.isgeneratorfunction(target)
+        or inspect.isasyncgenfunction(target)
+    )
+
+
 class VbpRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if not inspect.iscoroutinefunction(endpoint):
+        if _is_plain_function(endpoint):
             endpoint = _committing(endpoint)
         methods = {m.upper() for m in kwargs.get("methods") or ()}
         if "POST" in methods:

@@ -230,9 +230,9 @@ _CONTEXT: sa.Select[*tuple[Any, ...]] = (
 
 def _context(
     session: Session, round_id: str, group_id: str, enterprise_id: str
-) -> tuple[Round, Group | None, credit.CreditFacts]:
+) -> tuple[Round, Group | None, credit.CreditFacts | None]:
     """The round (or 404), the group (None if the round has none of that id) and the
-    enterprise's credit facts (404 if the enterprise is gone: a token outlives nothing)."""
+    enterprise's credit facts (None if there is no such enterprise)."""
     found = session.exec(  # type: ignore[call-overload]
         _CONTEXT,
         params={"round_id": round_id, "group_id": group_id, "enterprise_id": enterprise_id},
@@ -240,17 +240,19 @@ def _context(
     if found is None:
         raise NotFound(f"no round {round_id!r}")
     if found.enterprise_id is None:
-        raise NotFound(f"no enterprise {enterprise_id!r}")
+        return found.Round, found.Group, None
     level = found.credit_level
     facts = credit.CreditFacts(None if level is None else level.value, bool(found.rated))
     return found.Round, found.Group, facts
 
 
 def _check_credit(
-    session: Session, enterprise_id: str, r: Round, facts: credit.CreditFacts
+    session: Session, enterprise_id: str, r: Round, facts: credit.CreditFacts | None
 ) -> None:
     """SPEC §9: serious and particularly serious ratings bar the enterprise's bids in rounds
     that open for bidding during the bar (judged on the round's opening day, its rule set)."""
+    if facts is None:  # a token outlives nothing it names
+        raise NotFound(f"no enterprise {enterprise_id!r}")
     if credit.is_barred_in_round(session, enterprise_id, r, facts):
         level = credit.credit_level_in_round(session, enterprise_id, r)
         raise CreditBarred(
