@@ -203,10 +203,6 @@ def _raw_request(host: str, method: str, path: str, token: str | None, body: byt
     return f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}{content}\r\n".encode() + body
 
 
-def _raw_post(host: str, path: str, token: str, body: bytes) -> bytes:
-    return _raw_request(host, "POST", path, token, body)
-
-
 class Load:
     """What one load run measured: per-request latencies, the first errors, wall seconds from
     the first request to the last answer, and the Meter of the run."""
@@ -402,7 +398,8 @@ def bench_bulk_and_bids(base: str, bureau: str, server_pid: int, *, groups: int,
                             "dosage_form": "tablet", "quality": "gqce"},
                 "pack_price": f"{10 + (k % 50) / 100:.2f}", "capacity": 1_000_000,
             }  # fmt: skip
-            mine.append(_raw_post(host, path, enterprise_tokens[c], json.dumps(body).encode()))
+            raw = _raw_request(host, "POST", path, enterprise_tokens[c], json.dumps(body).encode())
+            mine.append(raw)
         requests.append(mine)
     warm = [r[:warmup] for r in requests]
     closed = [r[warmup : warmup + requests_per_client] for r in requests]
