@@ -1,7 +1,9 @@
 """app.serving: the sockets of `vbp serve --workers N`."""
 
 import asyncio
+import gc
 import socket
+from pathlib import Path
 
 from app.cli import build_parser
 from app.serving import listening_socket
@@ -45,3 +47,20 @@ def test_two_workers_can_share_a_port() -> None:
     assert second.getsockname() == first.getsockname()
     first.close()
     second.close()
+
+
+def test_a_serving_process_freezes_its_start_up_heap(tmp_path: Path) -> None:
+    """`vbp serve` (both paths) builds its app with `_serving_app`: the objects alive after
+    start-up are moved out of the garbage collector's reach; `create_app` alone is not."""
+    from app.main import _serving_app, create_app
+    from app.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'vbp.db'}")
+    gc.unfreeze()
+    try:
+        create_app(settings)
+        assert gc.get_freeze_count() == 0
+        _serving_app(settings)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
