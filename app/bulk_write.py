@@ -1,16 +1,18 @@
 """Writing many rows fast: PostgreSQL COPY, executemany elsewhere.
 
-`bulk_insert(session, table, rows)` and `bulk_update(session, table, rows)` run inside the
-session's transaction (one transaction per request still holds). Rows are dicts keyed by
+`bulk_insert(session, table, rows)`, `bulk_insert_chunks(session, table, chunks)` (rows made a
+chunk at a time) and `bulk_update(session, table, rows)` run inside the session's transaction (one transaction per request still holds). Rows are dicts keyed by
 column name, all with the same keys; values as the ORM would take them (aware datetimes,
 enums, dicts for JSON columns, Decimals for DecimalText). No ORM objects are built, so a
 100,000-line upload costs seconds, not minutes. The rows are not added to the session's
 identity map: read them back with a query if you need them.
 """
 
+import itertools
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -75,10 +77,37 @@ def _encoded_column(encode: Callable[[Any], str], values: list[Any]) -> list[str
     return list(map(encode, values))
 
 
-def _copy(session: Session, table_name: str, table: sa.Table, rows: Sequence[Row]) -> None:
-    names = list(rows[0])
-    dialect = session.get_bind().dialect
-    encoders = [(name, _encoder(table.c[name], dialect)) for name in names]
+def _chunk_encoder(
+    dialect: sa.Dialect, table: sa.Table, names: Sequence[str]
+) -> Callable[[Sequence[Row]], str]:
+    """Rows (dicts with the keys `names`) -> their COPY text."""
+    encoders = [_encoder(table.c[name], dialect) for name in names]
+
+    def encode(chunk: Sequence[Row]) -> str:
+        columns = [
+            _encoded_column(encode, [row[name] for row in chunk])
+            for name, encode in zip(names, encoders, strict=True)
+        ]
+        return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+
+    return encode
+
+
+def _chunks(rows: Sequence[Row]) -> Iterator[Sequence[Row]]:
+    return (rows[start : start + _CHUNK] for start in range(0, len(rows), _CHUNK))
+
+
+def _write(
+    session: Session,
+    table_name: str,
+    names: Sequence[str],
+    chunks: Iterable[str],
+    sent: Callable[[], object] | None = None,
+) -> None:
+    """COPY the text `chunks` into `table_name`, each sent as soon as it is made, so that
+    PostgreSQL inserts one while the next is made. `sent` runs when the last has been sent,
+    before waiting for PostgreSQL to finish (insert what it has not yet, then check the
+    foreign keys of every row). An exception from `chunks` abandons the COPY and is raised."""
     driver = session.connection().connection.driver_connection
     assert driver is not None
     column_list = ", ".join(f'"{name}"' for name in names)
@@ -86,37 +115,76 @@ def _copy(session: Session, table_name: str, table: sa.Table, rows: Sequence[Row
         driver.cursor() as cursor,
         cursor.copy(f'COPY "{table_name}" ({column_list}) FROM STDIN') as copy,
     ):
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
-            columns = [
-                _encoded_column(encode, [row[name] for row in chunk]) for name, encode in encoders
-            ]
-            copy.write("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n")
+        for chunk in chunks:
+            copy.write(chunk)
+        if sent is not None:
+            sent()
+
+
+def _copy(
+    session: Session,
+    table_name: str,
+    table: sa.Table,
+    chunks: Iterable[Sequence[Row]],
+    sent: Callable[[], object] | None = None,
+) -> None:
+    """COPY rows made a chunk at a time (the column names are the first row's keys)."""
+    chunks = iter(chunks)
+    first = next((chunk for chunk in chunks if chunk), None)
+    if first is None:
+        if sent is not None:
+            sent()
+        return
+    encode = _chunk_encoder(session.get_bind().dialect, table, list(first[0]))
+    texts = (encode(chunk) for chunk in itertools.chain([first], chunks) if chunk)
+    _write(session, table_name, list(first[0]), texts, sent)
 
 
 def copy_prepared(session: Session, table: sa.Table, columns: Sequence[str], text: str) -> None:
     """COPY text prepared elsewhere (app.copy_text.copy_lines, e.g. in the award's worker
     process) into `table`: PostgreSQL only."""
     session.flush()  # pending ORM changes first, in order
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
-    column_list = ", ".join(f'"{name}"' for name in columns)
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f'COPY "{table.name}" ({column_list}) FROM STDIN') as copy,
-    ):
-        for start in range(0, len(text), _TEXT_CHUNK):
-            copy.write(text[start : start + _TEXT_CHUNK])
+    _write(
+        session,
+        table.name,
+        columns,
+        (text[start : start + _TEXT_CHUNK] for start in range(0, len(text), _TEXT_CHUNK)),
+    )
 
 
-def bulk_insert(session: Session, table: sa.Table, rows: Sequence[Row]) -> None:
-    if not rows:
-        return
+def bulk_insert(
+    session: Session,
+    table: sa.Table,
+    rows: Sequence[Row],
+    *,
+    while_waiting: Callable[[], object] | None = None,
+) -> None:
+    """Insert `rows`. `while_waiting` runs once they are sent and the database is still busy
+    with them (PostgreSQL; elsewhere, after the insert): a place to start other work in the
+    background, such as `BulkInsert.start`."""
+    bulk_insert_chunks(session, table, _chunks(rows), while_waiting=while_waiting)
+
+
+def bulk_insert_chunks(
+    session: Session,
+    table: sa.Table,
+    chunks: Iterable[Sequence[Row]],
+    *,
+    while_waiting: Callable[[], object] | None = None,
+) -> None:
+    """`bulk_insert` of rows that the caller makes a chunk at a time (a generator): on
+    PostgreSQL each chunk is sent as soon as it is made, so the database inserts it while
+    the next is made. Every row has the same keys. An exception raised by `chunks` abandons
+    the whole insert (and is raised)."""
     if _is_postgresql(session):
         session.flush()  # pending ORM changes first, in order
-        _copy(session, table.name, table, rows)
-    else:
-        session.execute(sa.insert(table), list(rows))
+        _copy(session, table.name, table, chunks, while_waiting)
+        return
+    for chunk in chunks:
+        if chunk:
+            session.execute(sa.insert(table), list(chunk))
+    if while_waiting is not None:
+        while_waiting()
 
 
 def bulk_update(session: Session, table: sa.Table, rows: Sequence[Row], *, key: str = "id") -> None:
@@ -141,7 +209,7 @@ def bulk_update(session: Session, table: sa.Table, rows: Sequence[Row], *, key: 
             f'SELECT {columns} FROM "{table.name}" WITH NO DATA'
         )
     )
-    _copy(session, staging, table, rows)
+    _copy(session, staging, table, _chunks(rows))
     assignments = ", ".join(f'"{n}" = s."{n}"' for n in names)
     session.execute(
         sa.text(
@@ -150,3 +218,50 @@ def bulk_update(session: Session, table: sa.Table, rows: Sequence[Row], *, key: 
         )
     )
     session.execute(sa.text(f'DROP TABLE "{staging}"'))
+
+
+# Threads that make and encode rows while a request's own thread waits for the database.
+_ENCODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vbp-encode")
+
+_Prepared = tuple[Sequence[Row], list[str], list[str]]
+
+
+class BulkInsert:
+    """Rows of `table`, made by `make_rows` (which must not use the session), written with
+    `write(session)` in the session's transaction.
+
+    `start()` makes and encodes them for COPY in a background thread. A large write that
+    follows another starts it while the database works on the first one (`bulk_insert`'s
+    `while_waiting`): a bulk upload's audit events are built while PostgreSQL checks the
+    reports' foreign keys, instead of after. Not started, `write` makes them itself."""
+
+    def __init__(
+        self, session: Session, table: sa.Table, make_rows: Callable[[], Sequence[Row]]
+    ) -> None:
+        self.table = table
+        self._make_rows = make_rows
+        self._dialect = session.get_bind().dialect
+        self._future: Future[_Prepared] | None = None
+
+    def start(self) -> None:
+        if self._future is None:
+            self._future = _ENCODERS.submit(self._prepare)
+
+    def _prepare(self) -> _Prepared:
+        rows = self._make_rows()
+        if not rows or self._dialect.name != "postgresql":
+            return rows, [], []
+        names = list(rows[0])
+        encode = _chunk_encoder(self._dialect, self.table, names)
+        return rows, names, [encode(chunk) for chunk in _chunks(rows)]
+
+    def write(self, session: Session) -> None:
+        if self._future is None:
+            bulk_insert(session, self.table, self._make_rows())
+            return
+        rows, names, chunks = self._future.result()
+        if not chunks:
+            bulk_insert(session, self.table, rows)  # not PostgreSQL, or no rows
+            return
+        session.flush()  # pending ORM changes first, in order
+        _write(session, self.table.name, names, chunks)

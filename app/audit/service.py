@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.audit.models import AuditEvent
 from app.auth.service import Principal
-from app.bulk_write import bulk_insert
+from app.bulk_write import BulkInsert
 
 Payload = dict[str, Any]
 Redactor = Callable[[Payload], Payload]
@@ -217,14 +217,40 @@ def record_many(
     redact: Redactor | None = None,
 ) -> None:
     """Many events of one kind in one multi-row INSERT (bulk uploads, locking)."""
-    if not changes:
-        return
+    record_many_later(
+        session,
+        actor=actor,
+        now=now,
+        action=action,
+        entity_type=entity_type,
+        round_id=round_id,
+        changes=changes,
+        redact=redact,
+    ).write(session)
+
+
+def record_many_later(
+    session: Session,
+    *,
+    actor: "Principal | AuditActor",
+    now: datetime,
+    action: str,
+    entity_type: str,
+    round_id: str | None,
+    changes: Sequence[Change],
+    redact: Redactor | None = None,
+) -> BulkInsert:
+    """`record_many`'s events, to be written with `.write(session)` after the changes they
+    record; `.start()` builds them in a background thread meanwhile (app.bulk_write)."""
     who = AuditActor.of(actor)
-    rows = [
-        _event(who, now, action, entity_type, c.entity_id, round_id, c.before, c.after, redact)
-        for c in changes
-    ]
-    bulk_insert(session, AuditEvent.__table__, rows)  # type: ignore[attr-defined]
+
+    def rows() -> list[Payload]:
+        return [
+            _event(who, now, action, entity_type, c.entity_id, round_id, c.before, c.after, redact)
+            for c in changes
+        ]
+
+    return BulkInsert(session, AuditEvent.__table__, rows)  # type: ignore[attr-defined]
 
 
 def list_events(

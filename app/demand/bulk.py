@@ -111,73 +111,98 @@ def _volume(value: Any, *, text: bool, max_volume: int) -> tuple[int | None, str
     return number, None
 
 
-def check_lines(
-    rows: list[tuple[int, dict[str, Any]]],
-    *,
-    text: bool,
-    groups: set[str],
-    max_volume: int,
-) -> tuple[list[Line], list[FieldError], set[str]]:
-    """Typed lines, errors, and the preferred enterprises named (checked by the caller)."""
-    lines: list[Line] = []
-    errors: list[FieldError] = []
-    first_line: dict[str, int] = {}
-    enterprises: set[str] = set()
-    for number, row in rows:
-        bad = False
-        for key in row:
-            if key not in COLUMNS:
-                errors.append(FieldError(line=number, field=str(key), message="unknown field"))
+def named_enterprises(rows: list[tuple[int, dict[str, Any]]]) -> set[str]:
+    """The preferred enterprises that `rows` name, to be looked up before they are checked."""
+    named = (row.get("preferred_enterprise") for _, row in rows)
+    return {value.strip() for value in named if isinstance(value, str) and value.strip()}
+
+
+class LineChecker:
+    """Checks an upload's lines a chunk at a time (so that the good ones can be written while
+    the next are checked); `errors` collects every problem found so far."""
+
+    def __init__(
+        self, *, text: bool, groups: set[str], max_volume: int, enterprises: set[str]
+    ) -> None:
+        self.text = text
+        self.groups = groups
+        self.max_volume = max_volume
+        self.enterprises = enterprises  # those that exist, of `named_enterprises`
+        self.errors: list[FieldError] = []
+        self._first_line: dict[str, int] = {}
+
+    def check(self, rows: list[tuple[int, dict[str, Any]]]) -> list[Line]:
+        """The good lines of `rows`, typed; the problems of the others go to `errors`."""
+        lines: list[Line] = []
+        errors = self.errors
+        groups, first_line = self.groups, self._first_line
+        for number, row in rows:
+            bad = False
+            for key in row:
+                if key not in COLUMNS:
+                    errors.append(FieldError(line=number, field=str(key), message="unknown field"))
+                    bad = True
+            group = row.get("group")
+            if isinstance(group, str):
+                group = group.strip()
+            if not isinstance(group, str) or not group:
+                errors.append(FieldError(line=number, field="group", message="required"))
                 bad = True
-        group = row.get("group")
-        if isinstance(group, str):
-            group = group.strip()
-        if not isinstance(group, str) or not group:
-            errors.append(FieldError(line=number, field="group", message="required"))
-            bad = True
-        elif group not in groups:
-            errors.append(
-                FieldError(line=number, field="group", message=f"unknown group {group!r}")
-            )
-            bad = True
-        elif group in first_line:
-            errors.append(
-                FieldError(
-                    line=number,
-                    field="group",
-                    message=f"second line for group {group!r} (first at line {first_line[group]})",
+            elif group not in groups:
+                errors.append(
+                    FieldError(line=number, field="group", message=f"unknown group {group!r}")
                 )
-            )
-            bad = True
-        else:
-            first_line[group] = number
-        values: dict[str, int] = {}
-        for field in ("reported", "last_year_usage"):
-            if field not in row:
-                errors.append(FieldError(line=number, field=field, message="required"))
                 bad = True
-                continue
-            value, problem = _volume(row[field], text=text, max_volume=max_volume)
-            if problem is not None:
-                errors.append(FieldError(line=number, field=field, message=problem))
+            elif group in first_line:
+                errors.append(
+                    FieldError(
+                        line=number,
+                        field="group",
+                        message=f"second line for group {group!r} "
+                        f"(first at line {first_line[group]})",
+                    )
+                )
                 bad = True
             else:
-                assert value is not None
-                values[field] = value
-        preferred = row.get("preferred_enterprise")
-        if isinstance(preferred, str):
-            preferred = preferred.strip() or None
-        if preferred is not None and not isinstance(preferred, str):
-            errors.append(
-                FieldError(
-                    line=number, field="preferred_enterprise", message="must be an enterprise id"
+                first_line[group] = number
+            values: dict[str, int] = {}
+            for field in ("reported", "last_year_usage"):
+                if field not in row:
+                    errors.append(FieldError(line=number, field=field, message="required"))
+                    bad = True
+                    continue
+                value, problem = _volume(row[field], text=self.text, max_volume=self.max_volume)
+                if problem is not None:
+                    errors.append(FieldError(line=number, field=field, message=problem))
+                    bad = True
+                else:
+                    assert value is not None
+                    values[field] = value
+            preferred = row.get("preferred_enterprise")
+            if isinstance(preferred, str):
+                preferred = preferred.strip() or None
+            if preferred is not None and not isinstance(preferred, str):
+                errors.append(
+                    FieldError(
+                        line=number,
+                        field="preferred_enterprise",
+                        message="must be an enterprise id",
+                    )
                 )
+                bad = True
+            elif preferred is not None and preferred not in self.enterprises:
+                errors.append(
+                    FieldError(
+                        line=number,
+                        field="preferred_enterprise",
+                        message=f"unknown enterprise {preferred!r}",
+                    )
+                )
+                bad = True
+            if bad:
+                continue
+            assert isinstance(group, str)
+            lines.append(
+                Line(number, group, values["reported"], values["last_year_usage"], preferred)
             )
-            bad = True
-        if bad:
-            continue
-        if preferred is not None:
-            enterprises.add(preferred)
-        assert isinstance(group, str)
-        lines.append(Line(number, group, values["reported"], values["last_year_usage"], preferred))
-    return lines, errors, enterprises
+        return lines

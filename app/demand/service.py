@@ -13,7 +13,7 @@
   flag `below_floor_raised`; `accept`: the report, flag `below_floor_accepted`).
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,10 +24,10 @@ from sqlmodel import Session, col, select
 from app.actors.models import Enterprise
 from app.audit import service as audit
 from app.auth.service import Principal
-from app.bulk_write import bulk_insert, bulk_update
+from app.bulk_write import bulk_insert_chunks, bulk_update
 from app.catalog.models import Group
 from app.concurrency import check_if_match
-from app.demand.bulk import check_lines
+from app.demand.bulk import LineChecker, named_enterprises
 from app.demand.models import BaseFlag, DemandReport, ReviewStatus
 from app.demand.schemas import BulkResult, DemandFields, ReviewRequest
 from app.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
@@ -37,6 +37,8 @@ from app.rounds.models import Round
 from solver.demand import base_volume, is_below_floor
 
 ENTITY = "demand_report"
+# lines of a bulk upload checked (and their new reports sent to the database) at a time
+_CHECK_CHUNK = 500
 TABLE = DemandReport.__table__  # type: ignore[attr-defined]
 # fields of a report that the audit trail shows: always these ...
 _AUDITED = ("reported", "last_year_usage", "preferred_enterprise_id", "flagged", "review_status")
@@ -228,7 +230,12 @@ def bulk_report(
     actor: Principal,
     now: datetime,
 ) -> BulkResult:
-    """Many reports of one institution at once: all or nothing."""
+    """Many reports of one institution at once: all or nothing.
+
+    The lines are checked a chunk at a time, and the new reports of each good chunk are sent
+    to the database at once (PostgreSQL inserts them while the next chunk is checked). The
+    first bad line stops the writing but not the checking; at the end, any problem abandons
+    everything written and every problem is reported."""
     institution_id = actor.actor_id
     assert institution_id is not None
     r = load_round(session, round_id, lock="share")
@@ -245,27 +252,12 @@ def bulk_report(
             core_select(groups_table.c.id).where(groups_table.c.round_id == round_id)
         ).scalars()
     )
-    lines, errors, named = check_lines(
-        rows, text=text, groups=groups, max_volume=rules.max_unit_volume
+    checker = LineChecker(
+        text=text,
+        groups=groups,
+        max_volume=rules.max_unit_volume,
+        enterprises=_known_enterprises(session, named_enterprises(rows)),
     )
-    errors = parse_errors + errors
-    unknown = named - _known_enterprises(session, named)
-    if unknown:
-        errors += [
-            FieldError(
-                line=line.line,
-                field="preferred_enterprise",
-                message=f"unknown enterprise {line.preferred_enterprise!r}",
-            )
-            for line in lines
-            if line.preferred_enterprise in unknown
-        ]
-    if errors:
-        errors.sort(key=lambda e: e.line or 0)
-        raise InvalidInput(f"{len(errors)} problem(s) in the upload; nothing was stored", errors)
-    if not lines:
-        raise InvalidInput("empty upload", [FieldError(field="body", message="no demand lines")])
-
     existing = {
         row.group_id: row
         for row in session.execute(
@@ -280,10 +272,9 @@ def bulk_report(
         ).mappings()
     }
     floor = rules.demand_floor_ratio
-    inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     changes: list[audit.Change] = []
-    flagged_count = 0
+    counts = {"lines": 0, "created": 0, "flagged": 0}
     pending = ReviewStatus.pending.value
     # a new report clears an earlier review and base volume
     cleared = dict.fromkeys(
@@ -296,52 +287,73 @@ def bulk_report(
             "base_flag",
         )
     )
-    for line in lines:
-        flagged = is_below_floor(line.reported, line.last_year_usage, floor)
-        flagged_count += flagged
-        # the audited fields of the new report (= _state of its values: no review, no base
-        # volume), built once for the row and the audit event alike
-        after = {
-            "reported": line.reported,
-            "last_year_usage": line.last_year_usage,
-            "preferred_enterprise_id": line.preferred_enterprise,
-            "flagged": flagged,
-            "review_status": pending if flagged else None,
-        }
-        eid = entity_id(round_id, institution_id, line.group)
-        old = existing.get(line.group)
-        if old is None:
-            inserts.append(
-                {
-                    **after,
-                    **cleared,
-                    "updated_at": now,
-                    "round_id": round_id,
-                    "institution_id": institution_id,
-                    "group_id": line.group,
-                    "version": 1,
-                    "created_at": now,
+
+    def new_reports() -> Iterator[list[dict[str, Any]]]:
+        """The new reports, a chunk of lines at a time; raises InvalidInput at the end if
+        any line is bad (which abandons what was written)."""
+        for start in range(0, len(rows), _CHECK_CHUNK):
+            lines = checker.check(rows[start : start + _CHECK_CHUNK])
+            if parse_errors or checker.errors:
+                continue  # keep checking, to report every bad line; write nothing more
+            inserts: list[dict[str, Any]] = []
+            for line in lines:
+                flagged = is_below_floor(line.reported, line.last_year_usage, floor)
+                counts["flagged"] += flagged
+                # the audited fields of the new report (= _state of its values: no review, no
+                # base volume), built once for the row and the audit event alike
+                after = {
+                    "reported": line.reported,
+                    "last_year_usage": line.last_year_usage,
+                    "preferred_enterprise_id": line.preferred_enterprise,
+                    "flagged": flagged,
+                    "review_status": pending if flagged else None,
                 }
+                eid = entity_id(round_id, institution_id, line.group)
+                old = existing.get(line.group)
+                if old is None:
+                    inserts.append(
+                        {
+                            **after,
+                            **cleared,
+                            "updated_at": now,
+                            "round_id": round_id,
+                            "institution_id": institution_id,
+                            "group_id": line.group,
+                            "version": 1,
+                            "created_at": now,
+                        }
+                    )
+                    changes.append(audit.Change(eid, None, after))
+                elif (old["reported"], old["last_year_usage"], old["preferred_enterprise_id"]) != (
+                    line.reported,
+                    line.last_year_usage,
+                    line.preferred_enterprise,
+                ):
+                    updates.append(
+                        {
+                            **after,
+                            **cleared,
+                            "updated_at": now,
+                            "id": old["id"],
+                            "version": old["version"] + 1,
+                        }
+                    )
+                    changes.append(audit.Change(eid, _state(old), after))
+            counts["lines"] += len(lines)
+            counts["created"] += len(inserts)
+            yield inserts
+        errors = parse_errors + checker.errors
+        if errors:
+            errors.sort(key=lambda e: e.line or 0)
+            raise InvalidInput(
+                f"{len(errors)} problem(s) in the upload; nothing was stored", errors
             )
-            changes.append(audit.Change(eid, None, after))
-        elif (old["reported"], old["last_year_usage"], old["preferred_enterprise_id"]) != (
-            line.reported,
-            line.last_year_usage,
-            line.preferred_enterprise,
-        ):
-            updates.append(
-                {
-                    **after,
-                    **cleared,
-                    "updated_at": now,
-                    "id": old["id"],
-                    "version": old["version"] + 1,
-                }
+        if not counts["lines"]:
+            raise InvalidInput(
+                "empty upload", [FieldError(field="body", message="no demand lines")]
             )
-            changes.append(audit.Change(eid, _state(old), after))
-    bulk_insert(session, TABLE, inserts)
-    bulk_update(session, TABLE, updates)
-    audit.record_many(
+
+    events = audit.record_many_later(
         session,
         actor=actor,
         now=now,
@@ -350,14 +362,18 @@ def bulk_report(
         round_id=round_id,
         changes=changes,
     )
+    # the audit events are built while PostgreSQL checks the new reports' foreign keys
+    bulk_insert_chunks(session, TABLE, new_reports(), while_waiting=events.start)
+    bulk_update(session, TABLE, updates)
+    events.write(session)
     return BulkResult(
         round_id=round_id,
         institution_id=institution_id,
-        lines=len(lines),
-        created=len(inserts),
+        lines=counts["lines"],
+        created=counts["created"],
         updated=len(updates),
-        unchanged=len(lines) - len(inserts) - len(updates),
-        flagged=flagged_count,
+        unchanged=counts["lines"] - counts["created"] - len(updates),
+        flagged=counts["flagged"],
     )
 
 

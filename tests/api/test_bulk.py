@@ -98,6 +98,89 @@ def test_every_bad_line_is_reported_and_nothing_is_stored(api: Api, h1: dict[str
     assert stored(api) == {}
 
 
+def audit_of_reports(api: Api) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = api.client.get(
+        "/api/v1/audit?entity_type=demand_report&limit=1000", headers=api.bureau
+    ).json()["items"]
+    return items
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two lines per chunk: what a 100,000-line upload does, on a few lines."""
+    from app import bulk_write
+    from app.demand import service
+
+    monkeypatch.setattr(service, "_CHECK_CHUNK", 2)
+    monkeypatch.setattr(bulk_write, "_CHUNK", 2)
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_bad_line_after_chunks_were_written_stores_nothing(api: Api, h1: dict[str, str]) -> None:
+    """The good chunks before the first bad line are already sent to the database; the bad
+    line abandons them, and the lines after it are still checked."""
+    text = (
+        "group,reported,last_year_usage\n"
+        "G1,10,10\nG2,10,10\n"  # chunk 1 (lines 2-3): written
+        "G3,10,10\nG4,10,10\n"  # chunk 2 (lines 4-5): written
+        "G1,5,5\nG5,x,1\n"  # chunk 3: line 6 repeats G1, line 7 a bad number
+        "G9,1,1\n"  # chunk 4: line 8, an unknown group, still reported
+    )
+    body = assert_problem(upload_csv(api, h1, text), 422)
+    assert [(e["line"], e["field"]) for e in body["errors"]] == [
+        (6, "group"),
+        (7, "reported"),
+        (8, "group"),
+    ]
+    assert "first at line 2" in body["errors"][0]["message"]
+    assert stored(api) == {}
+    assert audit_of_reports(api) == []
+    # the request's connection and transaction were left clean
+    ok = upload_csv(api, h1, "group,reported,last_year_usage\nG1,10,10\nG2,10,10\nG3,1,1\n")
+    assert ok.status_code == 200, ok.text
+    assert set(stored(api)) == {"G1", "G2", "G3"}
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_chunks_of_new_changed_and_unchanged_reports(api: Api, h1: dict[str, str]) -> None:
+    upload_csv(api, h1, "group,reported,last_year_usage\nG2,5,5\nG4,7,7\n")
+    text = "group,reported,last_year_usage\n" + "".join(
+        f"G{i},{i},{10 * i}\n" if i != 4 else "G4,7,7\n" for i in range(1, 6)
+    )
+    result = upload_csv(api, h1, text).json()
+    assert (result["lines"], result["created"], result["updated"], result["unchanged"]) == (
+        5,
+        3,
+        1,
+        1,
+    )
+    assert result["flagged"] == 4  # every line but G4's is below 80 % of last year's usage
+    assert stored(api) == {
+        f"G{i}": (i, 10 * i, None) if i != 4 else (7, 7, None) for i in range(1, 6)
+    }
+    events = audit_of_reports(api)
+    assert [e["entity_id"].rsplit("/", 1)[1] for e in events] == [
+        "G2",
+        "G4",
+        "G1",
+        "G2",
+        "G3",
+        "G5",
+    ]
+    assert events[3]["before"]["reported"] == 5 and events[3]["after"]["reported"] == 2
+
+
+def test_every_problem_of_a_line_is_reported(api: Api, h1: dict[str, str]) -> None:
+    body = assert_problem(
+        upload_csv(api, h1, "group,reported,last_year_usage,preferred_enterprise\nG1,-1,1,E77\n"),
+        422,
+    )
+    assert [(e["line"], e["field"]) for e in body["errors"]] == [
+        (2, "reported"),
+        (2, "preferred_enterprise"),
+    ]
+
+
 def test_json_lines_are_numbered_from_one(api: Api, h1: dict[str, str]) -> None:
     lines = [
         {"group": "G1", "reported": 1, "last_year_usage": 1},

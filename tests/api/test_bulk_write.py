@@ -1,0 +1,123 @@
+"""app.bulk_write: rows written a chunk at a time (COPY on PostgreSQL), all or nothing; rows
+made in a background thread and written after the others."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from app import bulk_write
+from app.audit.models import AuditEvent
+from app.db import make_engine
+from tests.conftest import TestDatabase
+
+TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+def event(i: int, after: Any = None) -> dict[str, Any]:
+    return {
+        "at": NOW,
+        "actor_role": "bureau",
+        "actor_id": None,
+        "actor_name": "desk\twith a tab",
+        "round_id": "R1",
+        "entity_type": "thing",
+        "entity_id": f"T{i}",
+        "action": "create",
+        "before": None,
+        "after": {"n": i, "note": "back\\slash\nnewline"} if after is None else after,
+    }
+
+
+@pytest.fixture
+def session(database: TestDatabase) -> Iterator[Session]:
+    engine = database.engine or make_engine(database.url)
+    with Session(engine) as s:
+        yield s
+    if database.engine is None:
+        engine.dispose()
+
+
+def stored(session: Session) -> list[tuple[str, Any]]:
+    rows = session.execute(sa.select(TABLE.c.entity_id, TABLE.c.after).order_by(TABLE.c.id))
+    return [(r.entity_id, r.after) for r in rows]
+
+
+def test_chunks_are_written_in_order_and_while_waiting_runs_once(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk_write, "_CHUNK", 2)
+    waited: list[int] = []
+    chunks = [[event(1), event(2)], [], [event(3)]]
+    bulk_write.bulk_insert_chunks(
+        session, TABLE, iter(chunks), while_waiting=lambda: waited.append(1)
+    )
+    bulk_write.bulk_insert(session, TABLE, [event(i) for i in range(4, 9)])
+    session.commit()
+    assert waited == [1]
+    got = stored(session)
+    assert [entity for entity, _ in got] == [f"T{i}" for i in range(1, 9)]
+    assert got[0][1] == {"n": 1, "note": "back\\slash\nnewline"}  # escaped for COPY, read back
+    assert session.execute(sa.select(TABLE.c.actor_name)).scalars().first() == "desk\twith a tab"
+
+
+def test_an_exception_from_the_chunks_abandons_the_insert(session: Session) -> None:
+    waited: list[int] = []
+
+    def chunks() -> Iterator[list[dict[str, Any]]]:
+        yield [event(1), event(2)]
+        yield [event(3)]
+        raise ValueError("line 4 is bad")
+
+    with pytest.raises(ValueError, match="line 4 is bad"):
+        bulk_write.bulk_insert_chunks(
+            session, TABLE, chunks(), while_waiting=lambda: waited.append(1)
+        )
+    session.rollback()
+    assert waited == []
+    assert stored(session) == []
+    # the connection is fine afterwards
+    bulk_write.bulk_insert(session, TABLE, [event(5)])
+    session.commit()
+    assert [entity for entity, _ in stored(session)] == ["T5"]
+
+
+def test_nothing_to_insert_still_runs_while_waiting(session: Session) -> None:
+    waited: list[int] = []
+    bulk_write.bulk_insert_chunks(
+        session, TABLE, iter([[], []]), while_waiting=lambda: waited.append(1)
+    )
+    assert waited == [1]
+    assert stored(session) == []
+
+
+@pytest.mark.parametrize("started", [True, False], ids=["started", "not-started"])
+def test_a_bulk_insert_made_meanwhile_is_written_after(session: Session, started: bool) -> None:
+    made: list[int] = []
+
+    def make_rows() -> list[dict[str, Any]]:
+        made.append(1)
+        return [event(i) for i in range(10, 13)]
+
+    later = bulk_write.BulkInsert(session, TABLE, make_rows)
+    bulk_write.bulk_insert(
+        session, TABLE, [event(1), event(2)], while_waiting=later.start if started else None
+    )
+    later.write(session)
+    session.commit()
+    assert made == [1]
+    assert [entity for entity, _ in stored(session)] == ["T1", "T2", "T10", "T11", "T12"]
+
+
+def test_a_background_failure_is_raised_by_write(session: Session) -> None:
+    def make_rows() -> list[dict[str, Any]]:
+        raise RuntimeError("could not build the events")
+
+    later = bulk_write.BulkInsert(session, TABLE, make_rows)
+    later.start()
+    with pytest.raises(RuntimeError, match="could not build"):
+        later.write(session)
