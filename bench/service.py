@@ -15,7 +15,7 @@
    The load comes from one asyncio thread of this process, a keep-alive connection per client
    (`--load-client httpx-threads`: a thread with an httpx client per client, as the first
    version of this benchmark did, closed loop only);
-3. baseline, in the same run: GET /health (no database, no authentication) from the same 32
+3. baseline, in the same run: GET /health (one `SELECT 1`, no authentication) from the same 32
    clients, closed loop — the framework's own cost on this machine; bids are printed as a
    ratio of it;
 4. /health while a provincial-scale award job runs (the generated provincial round imported via
@@ -521,7 +521,7 @@ def report(figures: dict[str, Any], args: argparse.Namespace) -> None:
         if f[f"{name}_errors"]:
             print(f"  {name} errors (first 3): {f[f'{name}_errors']}")
     print(f"{'baseline: GET /health, closed':<40}{f['floor_rate']:>14,.0f} r/s   "
-          f"(no database, no token: the framework's own cost here; bids reach "
+          f"(no token, one SELECT 1: the framework's own cost here; bids reach "
           f"{f['bid_rate'] / f['floor_rate']:.2f} of it)")  # fmt: skip
     if "health_p99_ms" in f:
         print(f"{'/health during award p50 / p99':<40}{f['health_p50_ms']:>9.1f} / "
