@@ -1,8 +1,9 @@
 """Writing many rows fast: PostgreSQL COPY, executemany elsewhere.
 
-`bulk_insert(session, table, rows)`, `bulk_insert_chunks(session, table, chunks)` (rows made a
-chunk at a time) and `bulk_update(session, table, rows)` run inside the session's transaction (one transaction per request still holds). Rows are dicts keyed by
-column name, all with the same keys; values as the ORM would take them (aware datetimes,
+`bulk_insert(session, table, rows)`, `bulk_insert_chunks(session, table, chunks)` (rows made
+a chunk at a time) and `bulk_update(session, table, rows)` run inside the session's
+transaction (one transaction per request still holds). Rows are dicts keyed by column name,
+all with the same keys; values as the ORM would take them (aware datetimes,
 enums, dicts for JSON columns, Decimals for DecimalText). No ORM objects are built, so a
 100,000-line upload costs seconds, not minutes. The rows are not added to the session's
 identity map: read them back with a query if you need them.
@@ -174,8 +175,14 @@ def bulk_insert_chunks(
 ) -> None:
     """`bulk_insert` of rows that the caller makes a chunk at a time (a generator): on
     PostgreSQL each chunk is sent as soon as it is made, so the database inserts it while
-    the next is made. Every row has the same keys. An exception raised by `chunks` abandons
-    the whole insert (and is raised)."""
+    the next is made. Every row has the same keys.
+
+    An exception raised by `chunks` is raised here, and the transaction must then be rolled
+    back (as the request's session does on any error): on PostgreSQL the COPY is abandoned
+    and the transaction is aborted; elsewhere the chunks before it are still in it. Rows sent
+    before the exception were written, so a caller that may raise late pays for them
+    (dead rows and sequence numbers on PostgreSQL, and an "ERROR: COPY from stdin failed"
+    line in its log)."""
     if _is_postgresql(session):
         session.flush()  # pending ORM changes first, in order
         _copy(session, table.name, table, chunks, while_waiting)
@@ -220,7 +227,9 @@ def bulk_update(session: Session, table: sa.Table, rows: Sequence[Row], *, key: 
     session.execute(sa.text(f'DROP TABLE "{staging}"'))
 
 
-# Threads that make and encode rows while a request's own thread waits for the database.
+# Threads that make and encode rows while a request's own thread waits for the database
+# (threads are started on first use, not at import). Two: the work is CPU-bound under one
+# GIL, and a request waits for its own rows only after its other writes.
 _ENCODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vbp-encode")
 
 _Prepared = tuple[Sequence[Row], list[str], list[str]]
@@ -233,7 +242,9 @@ class BulkInsert:
     `start()` makes and encodes them for COPY in a background thread. A large write that
     follows another starts it while the database works on the first one (`bulk_insert`'s
     `while_waiting`): a bulk upload's audit events are built while PostgreSQL checks the
-    reports' foreign keys, instead of after. Not started, `write` makes them itself."""
+    reports' foreign keys, instead of after. Not started, `write` makes them itself.
+    `make_rows` runs when started: whatever it reads must be complete by then. `cancel()`
+    drops rows no longer wanted (if the thread has not begun them)."""
 
     def __init__(
         self, session: Session, table: sa.Table, make_rows: Callable[[], Sequence[Row]]
@@ -247,13 +258,18 @@ class BulkInsert:
         if self._future is None:
             self._future = _ENCODERS.submit(self._prepare)
 
+    def cancel(self) -> None:
+        if self._future is not None:
+            self._future.cancel()
+
     def _prepare(self) -> _Prepared:
         rows = self._make_rows()
         if not rows or self._dialect.name != "postgresql":
             return rows, [], []
         names = list(rows[0])
         encode = _chunk_encoder(self._dialect, self.table, names)
-        return rows, names, [encode(chunk) for chunk in _chunks(rows)]
+        # the text only: the rows can go once encoded
+        return (), names, [encode(chunk) for chunk in _chunks(rows)]
 
     def write(self, session: Session) -> None:
         if self._future is None:

@@ -241,7 +241,8 @@ def record_many_later(
     redact: Redactor | None = None,
 ) -> BulkInsert:
     """`record_many`'s events, to be written with `.write(session)` after the changes they
-    record; `.start()` builds them in a background thread meanwhile (app.bulk_write)."""
+    record; `.start()` builds them in a background thread meanwhile (app.bulk_write). They
+    are built from `changes` when started (or written): it must be complete by then."""
     who = AuditActor.of(actor)
 
     def rows() -> list[Payload]:

@@ -235,7 +235,11 @@ def bulk_report(
     The lines are checked a chunk at a time, and the new reports of each good chunk are sent
     to the database at once (PostgreSQL inserts them while the next chunk is checked). The
     first bad line stops the writing but not the checking; at the end, any problem abandons
-    everything written and every problem is reported."""
+    everything written and every problem is reported. The price of the overlap: the
+    institution's earlier reports are locked (FOR UPDATE) from the start of the checking, not
+    only once every line has passed, and an upload rejected late has had its first chunks
+    written before they are rolled back. An upload that cannot be good (a parse error, no
+    lines) is checked without locking or writing anything."""
     institution_id = actor.actor_id
     assert institution_id is not None
     r = load_round(session, round_id, lock="share")
@@ -258,6 +262,9 @@ def bulk_report(
         max_volume=rules.max_unit_volume,
         enterprises=_known_enterprises(session, named_enterprises(rows)),
     )
+    if parse_errors or not rows:  # bad whatever the lines say: no lock, no writing
+        good = checker.check(rows)
+        _reject(parse_errors + checker.errors, len(good))  # raises
     existing = {
         row.group_id: row
         for row in session.execute(
@@ -293,7 +300,7 @@ def bulk_report(
         any line is bad (which abandons what was written)."""
         for start in range(0, len(rows), _CHECK_CHUNK):
             lines = checker.check(rows[start : start + _CHECK_CHUNK])
-            if parse_errors or checker.errors:
+            if checker.errors:
                 continue  # keep checking, to report every bad line; write nothing more
             inserts: list[dict[str, Any]] = []
             for line in lines:
@@ -342,16 +349,7 @@ def bulk_report(
             counts["lines"] += len(lines)
             counts["created"] += len(inserts)
             yield inserts
-        errors = parse_errors + checker.errors
-        if errors:
-            errors.sort(key=lambda e: e.line or 0)
-            raise InvalidInput(
-                f"{len(errors)} problem(s) in the upload; nothing was stored", errors
-            )
-        if not counts["lines"]:
-            raise InvalidInput(
-                "empty upload", [FieldError(field="body", message="no demand lines")]
-            )
+        _reject(checker.errors, counts["lines"])
 
     events = audit.record_many_later(
         session,
@@ -362,9 +360,13 @@ def bulk_report(
         round_id=round_id,
         changes=changes,
     )
-    # the audit events are built while PostgreSQL checks the new reports' foreign keys
-    bulk_insert_chunks(session, TABLE, new_reports(), while_waiting=events.start)
-    bulk_update(session, TABLE, updates)
+    try:
+        # the audit events are built while PostgreSQL checks the new reports' foreign keys
+        bulk_insert_chunks(session, TABLE, new_reports(), while_waiting=events.start)
+        bulk_update(session, TABLE, updates)
+    except BaseException:
+        events.cancel()
+        raise
     events.write(session)
     return BulkResult(
         round_id=round_id,
@@ -375,6 +377,16 @@ def bulk_report(
         unchanged=counts["lines"] - counts["created"] - len(updates),
         flagged=counts["flagged"],
     )
+
+
+def _reject(errors: list[FieldError], good_lines: int) -> None:
+    """Raise InvalidInput listing every problem of an upload, in line order, or saying that
+    it holds no line; return if it has good lines and no problem."""
+    if errors:
+        errors = sorted(errors, key=lambda e: e.line or 0)
+        raise InvalidInput(f"{len(errors)} problem(s) in the upload; nothing was stored", errors)
+    if not good_lines:
+        raise InvalidInput("empty upload", [FieldError(field="body", message="no demand lines")])
 
 
 def review(

@@ -170,6 +170,50 @@ def test_chunks_of_new_changed_and_unchanged_reports(api: Api, h1: dict[str, str
     assert events[3]["before"]["reported"] == 5 and events[3]["after"]["reported"] == 2
 
 
+@pytest.mark.usefixtures("small_chunks")
+def test_nothing_more_is_written_after_a_bad_line(
+    api: Api, h1: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunks after the first bad line are checked, not sent to the database."""
+    from app.demand import service
+
+    sent: list[int] = []
+    real = service.bulk_insert_chunks
+
+    def spy(session: Any, table: Any, chunks: Any, **kw: Any) -> None:
+        def counted() -> Any:
+            for chunk in chunks:
+                sent.append(len(chunk))
+                yield chunk
+
+        real(session, table, counted(), **kw)
+
+    monkeypatch.setattr(service, "bulk_insert_chunks", spy)
+    text = "group,reported,last_year_usage\nG1,1,1\nG2,1,1\nG3,1,1\nG4,x,1\nG5,1,1\n"
+    body = assert_problem(upload_csv(api, h1, text), 422)
+    assert [(e["line"], e["field"]) for e in body["errors"]] == [(5, "reported")]
+    assert sent == [2]  # lines 2-3; not line 4 (the chunk of the bad line) nor line 6
+    assert stored(api) == {}
+
+
+def test_an_upload_with_a_parse_error_writes_nothing_and_lists_problems_in_line_order(
+    api: Api, h1: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.demand import service
+
+    calls: list[object] = []
+    monkeypatch.setattr(service, "bulk_insert_chunks", lambda *a, **k: calls.append(a))
+    text = "group,reported,last_year_usage\nG1,-1,1\nG2,1\nG3,1,1\nG4,1,one\n"
+    body = assert_problem(upload_csv(api, h1, text), 422)
+    # line 3 is a parse error (found first), lines 2 and 5 are checked afterwards
+    assert [(e["line"], e["field"]) for e in body["errors"]] == [
+        (2, "reported"),
+        (3, "(line)"),
+        (5, "last_year_usage"),
+    ]
+    assert calls == []
+
+
 def test_every_problem_of_a_line_is_reported(api: Api, h1: dict[str, str]) -> None:
     body = assert_problem(
         upload_csv(api, h1, "group,reported,last_year_usage,preferred_enterprise\nG1,-1,1,E77\n"),

@@ -65,7 +65,9 @@ def test_chunks_are_written_in_order_and_while_waiting_runs_once(
     assert session.execute(sa.select(TABLE.c.actor_name)).scalars().first() == "desk\twith a tab"
 
 
-def test_an_exception_from_the_chunks_abandons_the_insert(session: Session) -> None:
+def test_an_exception_from_the_chunks_is_raised_and_a_rollback_leaves_nothing(
+    session: Session,
+) -> None:
     waited: list[int] = []
 
     def chunks() -> Iterator[list[dict[str, Any]]]:

@@ -5,6 +5,9 @@ import gc
 import socket
 from pathlib import Path
 
+import pytest
+import uvicorn
+
 from app.cli import build_parser
 from app.serving import listening_socket
 
@@ -49,18 +52,32 @@ def test_two_workers_can_share_a_port() -> None:
     second.close()
 
 
-def test_a_serving_process_freezes_its_start_up_heap(tmp_path: Path) -> None:
-    """`vbp serve` (both paths) builds its app with `_serving_app`: the objects alive after
-    start-up are moved out of the garbage collector's reach; `create_app` alone is not."""
-    from app.main import _serving_app, create_app
+def _frozen(app: object) -> bool:
+    """`app` is out of the collector's reach (gc.get_objects() lists the tracked objects of
+    the three generations, not the frozen ones)."""
+    return not any(o is app for o in gc.get_objects())
+
+
+def test_a_serving_process_freezes_its_start_up_heap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways `vbp serve` builds its app (the workers' factory, and one process) freeze
+    what start-up made, the app included; `create_app` alone (the tests) does not."""
+    from app import main
     from app.settings import Settings
 
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'vbp.db'}")
+    url = f"sqlite:///{tmp_path / 'vbp.db'}"
+    monkeypatch.setenv("VBP_DATABASE_URL", url)
+    served: list[object] = []
+    monkeypatch.setattr(main, "upgrade", lambda url: None)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
     gc.unfreeze()
     try:
-        create_app(settings)
-        assert gc.get_freeze_count() == 0
-        _serving_app(settings)
-        assert gc.get_freeze_count() > 10_000
+        plain = main.create_app(Settings(database_url=url))
+        assert not _frozen(plain) and gc.get_freeze_count() == 0
+        assert _frozen(main.app_from_environment())
+        gc.unfreeze()
+        assert main.serve(workers=1) == 0
+        assert len(served) == 1 and _frozen(served[0])
     finally:
         gc.unfreeze()
