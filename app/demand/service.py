@@ -21,7 +21,7 @@ from sqlalchemy import func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from app.actors.models import Enterprise
+from app.actors.models import Enterprise, Institution
 from app.audit import service as audit
 from app.auth.service import Principal
 from app.bulk_write import bulk_insert_chunks, bulk_update
@@ -78,6 +78,21 @@ def check_demand_window(r: Round, now: datetime) -> None:
     )  # fmt: skip
 
 
+_INSTITUTIONS = Institution.__table__  # type: ignore[attr-defined]
+
+
+def _take_turns(session: Session, institution_id: str) -> None:
+    """An institution's demand writes take turns (PostgreSQL: its row FOR NO KEY UPDATE, which
+    foreign-key checks, taking KEY SHARE, do not wait for; SQLite already has one writer at a
+    time). Without it, two uploads of the same new lines at once (a double click, a retry)
+    both find no report and the second fails on the first one's rows."""
+    session.execute(
+        core_select(_INSTITUTIONS.c.id)
+        .where(_INSTITUTIONS.c.id == institution_id)
+        .with_for_update(key_share=True)
+    )
+
+
 def _known_enterprises(session: Session, ids: Iterable[str]) -> set[str]:
     wanted = sorted(set(ids))
     found: set[str] = set()
@@ -127,6 +142,7 @@ def report_demand(
     institution_id = actor.actor_id
     assert institution_id is not None
     r = load_round(session, round_id, lock="share")
+    _take_turns(session, institution_id)
     if session.get(Group, (round_id, group_id)) is None:
         raise NotFound(f"round {round_id!r} has no group {group_id!r}")
     check_demand_window(r, now)
@@ -265,6 +281,7 @@ def bulk_report(
     if parse_errors or not rows:  # bad whatever the lines say: no lock, no writing
         good = checker.check(rows)
         _reject(parse_errors + checker.errors, len(good))  # raises
+    _take_turns(session, institution_id)
     existing = {
         row.group_id: row
         for row in session.execute(
