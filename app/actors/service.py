@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.actors.models import Enterprise, Institution
@@ -13,14 +14,23 @@ from app.auth.service import Principal
 from app.errors import AlreadyExists, NotFound
 
 
+def _already_registered(kind: str, actor_id: str) -> AlreadyExists:
+    return AlreadyExists(f"{kind} {actor_id!r} is already registered", id=actor_id)
+
+
 def _register(
     session: Session, row: Institution | Enterprise, *, kind: str, actor: Principal, now: datetime
 ) -> None:
-    """Add a new actor (409 if its id is taken) and record it in the audit trail."""
+    """Add a new actor (409 if its id is taken) and record it in the audit trail. Two
+    registrations of one id at once both find none (PostgreSQL); the later insert waits for
+    the first and fails on its row: the same 409, and the request is rolled back whole."""
     if session.get(type(row), row.id) is not None:
-        raise AlreadyExists(f"{kind} {row.id!r} is already registered", id=row.id)
+        raise _already_registered(kind, row.id)
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _already_registered(kind, row.id) from None
     audit.record(
         session,
         actor=actor,

@@ -1,7 +1,9 @@
 """API fixtures: a TestClient on a fresh migrated database (per backend), an injected clock,
 and `api`, a small helper that registers actors and rounds through the HTTP API."""
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -69,6 +71,22 @@ def assert_problem(response: Any, status: int, *, type_suffix: str | None = None
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def at_once(app: Any, times: int, send: Callable[[TestClient], Any]) -> list[Any]:
+    """`send(client)` from `times` threads at once, each with a TestClient (and so a database
+    connection) of its own, released together: simultaneous requests race on PostgreSQL
+    (READ COMMITTED); on SQLite they take turns (one writer at a time). Returns the results
+    in thread order."""
+    ready = threading.Barrier(times)
+
+    def run(_: int) -> Any:
+        with TestClient(app) as client:
+            ready.wait(timeout=30)
+            return send(client)
+
+    with ThreadPoolExecutor(times) as pool:
+        return list(pool.map(run, range(times)))
 
 
 @dataclass

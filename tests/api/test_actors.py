@@ -1,11 +1,12 @@
 """Registering institutions and enterprises, and their tokens."""
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
 from app.auth.service import hash_token
 from app.db import make_engine
-from tests.api.conftest import Api, assert_problem, bearer
+from tests.api.conftest import Api, assert_problem, at_once, bearer
 from tests.conftest import TestDatabase
 
 
@@ -88,3 +89,34 @@ def test_malformed_authorization_header_is_401(api: Api) -> None:
     response = api.client.get("/api/v1/rounds", headers={"Authorization": "Basic abc"})
     assert_problem(response, 401)
     assert_problem(api.client.get("/api/v1/rounds", headers=bearer("")), 401)
+
+
+@pytest.mark.parametrize(
+    ("kind", "entity_type", "body"),
+    [
+        ("institutions", "institution", {"id": "H001", "name": "Hospital H001", "region": "KM"}),
+        ("enterprises", "enterprise", {"id": "E01", "name": "Pharma E01"}),
+    ],
+)
+def test_simultaneous_registrations_of_one_id_register_it_once(
+    api: Api, kind: str, entity_type: str, body: dict[str, str]
+) -> None:
+    """The same registration sent four times at once (a double click, a retry): one 201, the
+    others 409 naming the id, never a 500 (PostgreSQL: each found no row, and the later
+    inserts failed on the first one's)."""
+    responses = at_once(
+        api.client.app,
+        4,
+        lambda client: client.post(f"/api/v1/{kind}", json=body, headers=api.bureau),
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409], [
+        r.text for r in responses
+    ]
+    for r in responses:
+        if r.status_code == 409:
+            problem = assert_problem(r, 409, type_suffix="already-exists")
+            assert f"{body['id']!r} is already registered" in problem["detail"]
+    events = api.client.get(
+        f"/api/v1/audit?entity_type={entity_type}&entity_id={body['id']}", headers=api.bureau
+    ).json()["items"]
+    assert [e["action"] for e in events] == ["register"]
