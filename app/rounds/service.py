@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -60,7 +61,12 @@ def create_round(session: Session, *, data: RoundCreate, actor: Principal, now: 
     if problems:
         raise InvalidInput("invalid windows", problems)
     session.add(round_)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # created at the same time by another request (PostgreSQL: both found no round; this
+        # insert waited for the other and failed on its row); the request is rolled back whole
+        raise AlreadyExists(f"round {data.id!r} already exists", id=data.id) from None
     audit.record(
         session,
         actor=actor,
