@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from app.actors import service as actors
@@ -46,6 +47,7 @@ from app.catalog.models import Group
 from app.catalog.schemas import GroupCreate
 from app.common import ID_PATTERN
 from app.credit import service as credit
+from app.db import is_postgresql
 from app.demand import service as demand
 from app.demand.models import DemandReport, ReviewStatus
 from app.errors import AlreadyExists, InvalidInput
@@ -417,6 +419,21 @@ def _bids(
         )
 
 
+# the key of the transaction-level advisory lock that imports take turns on: "vbpi" (vbp
+# import) as a 32-bit integer, with a second key 0 (app.award.lease holds "vbpa", job id)
+_IMPORT_NAMESPACE = 0x76627069
+_TAKE_TURNS = text("SELECT pg_advisory_xact_lock(CAST(:ns AS integer), 0)")
+
+
+def _take_turns(session: Session) -> None:
+    """Imports take turns (PostgreSQL: an advisory lock held to the end of the transaction;
+    SQLite already has one writer at a time). Without it, two imports that name the same new
+    institution or enterprise both find it missing and the later one fails on the first
+    one's row; one document imported twice at once gets past the round check twice."""
+    if is_postgresql(session):
+        session.execute(_TAKE_TURNS, {"ns": _IMPORT_NAMESPACE})
+
+
 def import_document(
     session: Session, *, parsed: document.Round, actor: Principal, now: datetime
 ) -> ImportResult:
@@ -424,6 +441,7 @@ def import_document(
     problems = _id_problems(doc)
     if problems:
         raise InvalidInput("the document's ids are not valid service ids", problems)
+    _take_turns(session)
     if session.get(Round, doc.round.id) is not None:
         raise AlreadyExists(f"round {doc.round.id!r} already exists", id=doc.round.id)
     data = _round_create(doc)

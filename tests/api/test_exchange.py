@@ -13,7 +13,7 @@ import yaml
 from app.clock import FixedClock
 from solver.document import parse_round_document
 from solver.engine import dumps_outcome, simulate
-from tests.api.conftest import Api, assert_problem
+from tests.api.conftest import Api, assert_problem, at_once
 from tests.api.test_bids_support import (  # noqa: F401 (fixtures)
     ROUND,
     World,
@@ -169,6 +169,48 @@ def test_registered_actors_are_matched_not_duplicated(api: Api, document: dict[s
 def test_importing_an_existing_round_is_409(api: Api, document: dict[str, Any]) -> None:
     _import(api, document)
     assert_problem(_import(api, document), 409, type_suffix="already-exists")
+
+
+def test_simultaneous_imports_register_their_shared_new_actors_once(
+    api: Api, document: dict[str, Any]
+) -> None:
+    """Four documents of four rounds with the same new institutions and enterprises,
+    imported at once: all four are stored; the first registers the actors and the others
+    match them, instead of failing on them (PostgreSQL: imports take turns)."""
+    documents = [
+        {**document, "round": {**document["round"], "id": f"YN-DEMO-{k}"}} for k in range(4)
+    ]
+    sent = iter(documents)
+    responses = at_once(
+        api.client.app,
+        4,
+        lambda client: client.post(IMPORT, json=next(sent), headers=api.bureau),
+    )
+    assert [r.status_code for r in responses] == [201] * 4, [r.text for r in responses]
+    registered = sorted(
+        (r.json()["registered_institutions"], r.json()["registered_enterprises"]) for r in responses
+    )
+    assert [bool(i) or bool(e) for i, e in registered] == [False, False, False, True]
+    assert registered[-1][0] == ["H001", "H002", "H003", "H004", "H005"]
+
+
+def test_simultaneous_imports_of_one_round_store_it_once(
+    api: Api, document: dict[str, Any]
+) -> None:
+    """One document imported four times at once: one 201, the others 409 naming the round,
+    never a 500."""
+    responses = at_once(
+        api.client.app,
+        4,
+        lambda client: client.post(IMPORT, json=document, headers=api.bureau),
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409], [
+        r.text for r in responses
+    ]
+    for r in responses:
+        if r.status_code == 409:
+            problem = assert_problem(r, 409, type_suffix="already-exists")
+            assert "round 'YN-DEMO-2027' already exists" in problem["detail"]
 
 
 def test_a_document_that_is_not_json_is_422(api: Api) -> None:
