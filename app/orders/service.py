@@ -586,7 +586,13 @@ def detect_failures(
     enterprise_id: str | None = None,
 ) -> list[SupplyFailure]:
     """Record a failure for every open order of the winner past its deadline (the viewer's
-    orders only); returns the failures recorded now."""
+    orders only); returns the failures recorded now.
+
+    The orders are locked first, in id order, as a delivery or a backup activation locks
+    its order: two checks at once (lists record failures too) take turns on each order, and
+    the later one finds the failures the first recorded instead of failing on them
+    (PostgreSQL; SQLite has one writer at a time). A delivery that got in first takes the
+    order out of the check (PostgreSQL checks a row it waited for again)."""
     today = local_date(now)
     query = (
         select(Order)
@@ -603,9 +609,25 @@ def detect_failures(
         query = query.where(col(Order.round_id) == round_id)
     if enterprise_id is not None:
         query = query.where(col(Order.enterprise_id) == enterprise_id)
+    overdue = session.exec(
+        query.order_by(col(Order.id))
+        .with_for_update(of=Order)  # not the failures, the null side of the join
+        .execution_options(populate_existing=True)
+    ).all()
+    if not overdue:
+        return []
+    # recorded meanwhile by a check that held these orders before us
+    recorded = set(
+        session.exec(
+            select(col(SupplyFailure.order_id)).where(
+                col(SupplyFailure.order_id).in_([o.id for o in overdue])
+            )
+        )
+    )
     return [
         _record_failure(session, o, FailureKind.not_delivered, today=today, actor=viewer, now=now)
-        for o in session.exec(query.order_by(col(Order.id)))
+        for o in overdue
+        if o.id not in recorded
     ]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import assert_problem
+from tests.api.conftest import assert_problem, at_once
 from tests.api.test_contracts_world import (  # noqa: F401 (fixtures)
     ROUND,
     Period,
@@ -357,6 +357,37 @@ def test_an_undelivered_order_past_its_deadline_is_a_recorded_failure(period: Pe
     r = period.client.get("/api/v1/supply-failures", headers=period.who("E01"))
     assert [f["id"] for f in r.json()["items"]] == [failure["id"]]
     assert _order(period, order["id"])["supply_failure"] is True
+
+
+def test_simultaneous_checks_record_a_failure_once(period: Period) -> None:
+    """Listing failures records the new ones first: four lists and checks at once of an order
+    past its deadline each answer, and the failure is recorded once (PostgreSQL: the checks
+    take turns on the order instead of each inserting its failure)."""
+    period.today(FRIDAY)
+    order = period.place("H001", 7000)
+    period.today(date(2027, 1, 14))
+    # lists (any role) and checks (the bureau or the institution) at once
+    who = [period.bureau, period.who("H001"), period.who("E01"), period.bureau]
+    asked = iter(range(4))
+
+    def check(client: Any) -> Any:
+        k = next(asked)
+        if k % 2:
+            return client.post("/api/v1/supply-failures:check", headers=who[k])
+        return client.get("/api/v1/supply-failures", headers=who[k])
+
+    responses = at_once(period.client.app, 4, check)
+    assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
+    failures = period.client.get("/api/v1/supply-failures", headers=period.bureau).json()
+    assert [(f["order_id"], f["kind"]) for f in failures["items"]] == [
+        (order["id"], "not_delivered")
+    ]
+    recorded = [f for r in responses if "recorded" in r.json() for f in r.json()["recorded"]]
+    assert len(recorded) <= 1  # a check reports only the failures it recorded itself
+    events = period.client.get(
+        "/api/v1/audit?entity_type=supply_failure", headers=period.bureau
+    ).json()["items"]
+    assert [e["action"] for e in events] == ["record"]
 
 
 def test_the_backup_supplier_takes_a_failed_order_at_its_own_price(period: Period) -> None:
