@@ -367,8 +367,12 @@ def compute_surplus_retention(
     budget = agreed × pre-VBP price × the two ratios, actual = purchased (up to agreed) ×
     winning price × the same ratios, retention = max(0, budget − actual) × the grade's ratio;
     an institution that did not complete its agreed volume gets D. Computing again replaces
-    the year's earlier figures."""
-    r = load_round(session, round_id, lock="share")
+    the year's earlier figures.
+
+    Computations of a round take turns on its row (FOR UPDATE, not FOR SHARE): two at once
+    would each find the other's figures missing, and the later insert fail on them
+    (PostgreSQL; SQLite has one writer at a time). The later one replaces the first's."""
+    r = load_round(session, round_id, lock="update")
     require_state(
         r, RoundState.in_agreement, RoundState.closed, doing="compute the surplus retention"
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import assert_problem
+from tests.api.conftest import assert_problem, at_once
 from tests.api.test_contracts_world import (  # noqa: F401 (fixtures)
     ROUND,
     Period,
@@ -223,6 +223,26 @@ def test_surplus_retention_at_year_end(period: Period) -> None:
     mine = period.client.get(SURPLUS, headers=period.who("H001")).json()
     assert {x["institution_id"] for x in mine["rows"]} == {"H001"}
     assert mine["retention_total"] == "18365.89"  # MET-SR not completed either
+
+
+def test_simultaneous_surplus_computations_take_turns(period: Period) -> None:
+    """Four computations of one year at once (computing again replaces the figures): each
+    answers 200 with a full set, and the stored figures are one whole set, of the last to
+    finish (PostgreSQL: they take turns on the round instead of inserting beside each
+    other)."""
+    period.buy("H001", 84000, ordered=date(2027, 3, 1))
+    period.today(date(2028, 1, 5))
+    grades = iter(["A", "B", "C", "D"])
+
+    def compute(client: Any) -> Any:
+        body = {"year": 1, **RATIOS, "grades": {**GRADES, "H001": next(grades)}}
+        return client.post(SURPLUS, json=body, headers=period.bureau)
+
+    responses = at_once(period.client.app, 4, compute)
+    assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
+    stored = period.client.get(SURPLUS, headers=period.bureau).json()
+    assert stored in [r.json() for r in responses]
+    assert len(stored["rows"]) == len(period.contracts(year=1))
 
 
 def test_surplus_retention_waits_for_the_year_end(period: Period) -> None:
