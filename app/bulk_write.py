@@ -136,9 +136,10 @@ def _copy(
         if sent is not None:
             sent()
         return
-    encode = _chunk_encoder(session.get_bind().dialect, table, list(first[0]))
+    names = list(first[0])
+    encode = _chunk_encoder(session.get_bind().dialect, table, names)
     texts = (encode(chunk) for chunk in itertools.chain([first], chunks) if chunk)
-    _write(session, table_name, list(first[0]), texts, sent)
+    _write(session, table_name, names, texts, sent)
 
 
 def copy_prepared(session: Session, table: sa.Table, columns: Sequence[str], text: str) -> None:
