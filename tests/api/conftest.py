@@ -89,6 +89,18 @@ def at_once(app: Any, times: int, send: Callable[[TestClient], Any]) -> list[Any
         return list(pool.map(run, range(times)))
 
 
+def assert_created_once(responses: list[Any], detail: str) -> None:
+    """Simultaneous creations of one thing (`at_once`): one 201, every other a 409
+    already-exists whose detail holds `detail`; never a 500."""
+    assert sorted(r.status_code for r in responses) == [201] + [409] * (len(responses) - 1), [
+        r.text for r in responses
+    ]
+    for r in responses:
+        if r.status_code == 409:
+            problem = assert_problem(r, 409, type_suffix="already-exists")
+            assert detail in problem["detail"]
+
+
 @dataclass
 class Api:
     """Drives the service as its three kinds of actor."""

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from app.auth.service import hash_token
 from app.db import make_engine
-from tests.api.conftest import Api, assert_problem, at_once, bearer
+from tests.api.conftest import Api, assert_created_once, assert_problem, at_once, bearer
 from tests.conftest import TestDatabase
 
 
@@ -109,13 +109,7 @@ def test_simultaneous_registrations_of_one_id_register_it_once(
         4,
         lambda client: client.post(f"/api/v1/{kind}", json=body, headers=api.bureau),
     )
-    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409], [
-        r.text for r in responses
-    ]
-    for r in responses:
-        if r.status_code == 409:
-            problem = assert_problem(r, 409, type_suffix="already-exists")
-            assert f"{body['id']!r} is already registered" in problem["detail"]
+    assert_created_once(responses, f"{body['id']!r} is already registered")
     events = api.client.get(
         f"/api/v1/audit?entity_type={entity_type}&entity_id={body['id']}", headers=api.bureau
     ).json()["items"]

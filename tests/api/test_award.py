@@ -3,11 +3,13 @@
 awarded; failures recorded readably; the worker process; the guarded transition."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.award.models import AwardJob, JobStatus, OutcomeAllocation, RoundOutcome
@@ -170,27 +172,31 @@ def test_an_unexpected_engine_error_fails_the_job_without_internals(
     assert "KeyError" in job["error"] and "secret" not in job["error"]
 
 
-def test_a_job_left_behind_by_a_stopped_service_does_not_block_the_award(
-    world: World, database: TestDatabase
-) -> None:
-    from datetime import UTC, datetime
-
-    bid_all(world)
-    world.open_bids()
-    engine = database.engine or make_engine(database.url)
+def running_job(engine: Engine, *, requested_by: str) -> int:
+    """A job of the round marked running, as a service process leaves it while it works on
+    it (or when it stopped in the middle); its id."""
     with Session(engine) as session:
-        stale = AwardJob(
+        job = AwardJob(
             round_id=ROUND,
             status=JobStatus.running,
             solver="cbc",
             time_limit=60,
-            requested_by="old",
+            requested_by=requested_by,
             requested_by_token=1,
             created_at=datetime(2026, 11, 1, tzinfo=UTC),
         )
-        session.add(stale)
+        session.add(job)
         session.commit()
-        stale_id = stale.id
+        assert job.id is not None
+        return job.id
+
+
+def test_a_job_left_behind_by_a_stopped_service_does_not_block_the_award(
+    world: World, database: TestDatabase
+) -> None:
+    bid_all(world)
+    world.open_bids()
+    stale_id = running_job(database.engine or make_engine(database.url), requested_by="old")
     assert world.award()["status"] == "succeeded"
     old = world.client.get(f"/api/v1/jobs/{stale_id}", headers=world.api.bureau).json()
     assert old["status"] == "failed" and "interrupted" in old["error"]
@@ -268,8 +274,6 @@ def test_a_job_that_another_service_process_works_on_still_blocks_the_award(
 ) -> None:
     """`vbp serve --workers N`: a job is running while some process's runner holds its lease
     (app.award.lease), and is left behind only once none does."""
-    from datetime import UTC, datetime
-
     from app.award.lease import JobLease
 
     if database.backend != "postgresql":
@@ -277,20 +281,7 @@ def test_a_job_that_another_service_process_works_on_still_blocks_the_award(
     bid_all(world)
     world.open_bids()
     engine = database.engine or make_engine(database.url)
-    with Session(engine) as session:
-        job = AwardJob(
-            round_id=ROUND,
-            status=JobStatus.running,
-            solver="cbc",
-            time_limit=60,
-            requested_by="the other process",
-            requested_by_token=1,
-            created_at=datetime(2026, 11, 1, tzinfo=UTC),
-        )
-        session.add(job)
-        session.commit()
-        job_id = job.id
-    assert job_id is not None
+    job_id = running_job(engine, requested_by="the other process")
     other_process = JobLease(engine)
     other_process.hold(job_id)
     try:

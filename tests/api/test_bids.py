@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.bids.commitment import canonical_bid, commitment_of, decimal_text
-from tests.api.conftest import BIDDING_CLOSES, BIDDING_OPENS, assert_problem
+from tests.api.conftest import BIDDING_CLOSES, BIDDING_OPENS, assert_problem, at_once
 from tests.api.test_bids_support import (  # noqa: F401 (fixtures)
     ROUND,
     World,
@@ -373,9 +373,8 @@ def test_simultaneous_submissions_of_one_bid_keep_one_current_version(world: Wor
     """Eight requests replace one bid at once (threads, one connection each on PostgreSQL):
     each is written or refused with 409, never half; the versions written are 1…n without
     gaps, exactly one is current (the last), and each has its audit event."""
-    from concurrent.futures import ThreadPoolExecutor
+    from itertools import count
 
-    from fastapi.testclient import TestClient
     from sqlmodel import Session, col, select
 
     from app.audit.models import AuditEvent
@@ -383,15 +382,12 @@ def test_simultaneous_submissions_of_one_bid_keep_one_current_version(world: Wor
 
     app = world.client.app
     headers = world.api.actor("E01")
-
-    def submit(k: int) -> int:
-        with TestClient(app) as client:  # type: ignore[arg-type]
-            r = client.post(BIDS, json=bid_body(f"9.{k:02d}"), headers=headers)
-            assert r.status_code in (201, 409), r.text
-            return r.status_code
-
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(submit, range(8)))
+    k = count()  # each request its own price (next() on a count is atomic)
+    responses = at_once(
+        app, 8, lambda client: client.post(BIDS, json=bid_body(f"9.{next(k):02d}"), headers=headers)
+    )
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {201, 409}, [r.text for r in responses]
     written = statuses.count(201)
     assert written >= 1
     with Session(app.state.engine) as session:  # type: ignore[attr-defined]

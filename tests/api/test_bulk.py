@@ -6,7 +6,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.clock import FixedClock
-from tests.api.conftest import Api, assert_problem, bearer, create_bureau_token, group, make_app
+from tests.api.conftest import (
+    Api,
+    assert_problem,
+    at_once,
+    bearer,
+    create_bureau_token,
+    group,
+    make_app,
+)
 from tests.conftest import TestDatabase
 
 R = "/api/v1/rounds/YN-2027-01"
@@ -307,37 +315,28 @@ def test_simultaneous_uploads_of_one_institution_take_turns(api: Api, h1: dict[s
     """The same upload sent four times at once (a double click, a retry): each is stored or
     found unchanged, in turn; none fails on another's new reports (PostgreSQL: they take
     turns on the institution; SQLite: one writer at a time)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    app = api.client.app
     text = "group,reported,last_year_usage\n" + "".join(f"G{i},{i},{i}\n" for i in range(1, 6))
-
-    def upload(_: int) -> Any:
-        with TestClient(app) as client:  # type: ignore[arg-type]
-            response = upload_csv(Api(client=client, bureau_token=api.bureau_token), h1, text)
-            assert response.status_code == 200, response.text
-            return response.json()
-
-    with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(upload, range(4)))
+    responses = at_once(
+        api.client.app,
+        4,
+        lambda client: upload_csv(Api(client=client, bureau_token=api.bureau_token), h1, text),
+    )
+    assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
+    results = [r.json() for r in responses]
     assert sorted(r["created"] for r in results) == [0, 0, 0, 5]
     assert sorted(r["unchanged"] for r in results) == [0, 5, 5, 5]
     assert len(audit_of_reports(api)) == 5
 
 
 def test_simultaneous_reports_of_one_new_group_take_turns(api: Api, h1: dict[str, str]) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    app = api.client.app
-
-    def report(_: int) -> int:
-        with TestClient(app) as client:  # type: ignore[arg-type]
-            response = client.put(
-                f"{R}/demands/G1", json={"reported": 10, "last_year_usage": 10}, headers=h1
-            )
-            assert response.status_code in (200, 201), response.text
-            return response.status_code
-
-    with ThreadPoolExecutor(4) as pool:
-        assert sorted(pool.map(report, range(4))) == [200, 200, 200, 201]
+    responses = at_once(
+        api.client.app,
+        4,
+        lambda client: client.put(
+            f"{R}/demands/G1", json={"reported": 10, "last_year_usage": 10}, headers=h1
+        ),
+    )
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [
+        r.text for r in responses
+    ]
     assert len(audit_of_reports(api)) == 1

@@ -13,7 +13,7 @@ import yaml
 from app.clock import FixedClock
 from solver.document import parse_round_document
 from solver.engine import dumps_outcome, simulate
-from tests.api.conftest import Api, assert_problem, at_once
+from tests.api.conftest import Api, assert_created_once, assert_problem, at_once
 from tests.api.test_bids_support import (  # noqa: F401 (fixtures)
     ROUND,
     World,
@@ -204,13 +204,7 @@ def test_simultaneous_imports_of_one_round_store_it_once(
         4,
         lambda client: client.post(IMPORT, json=document, headers=api.bureau),
     )
-    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409], [
-        r.text for r in responses
-    ]
-    for r in responses:
-        if r.status_code == 409:
-            problem = assert_problem(r, 409, type_suffix="already-exists")
-            assert "round 'YN-DEMO-2027' already exists" in problem["detail"]
+    assert_created_once(responses, "round 'YN-DEMO-2027' already exists")
 
 
 def test_a_document_that_is_not_json_is_422(api: Api) -> None:

@@ -7,7 +7,15 @@ import pytest
 
 from app.clock import FixedClock
 from app.rounds.lifecycle import MAIN_LINE, TRANSITIONS, RoundState
-from tests.api.conftest import DEMAND_CLOSES, Api, assert_problem, at_once, group, round_body
+from tests.api.conftest import (
+    DEMAND_CLOSES,
+    Api,
+    assert_created_once,
+    assert_problem,
+    at_once,
+    group,
+    round_body,
+)
 
 R = "/api/v1/rounds/YN-2027-01"
 
@@ -68,13 +76,7 @@ def test_simultaneous_creations_of_one_round_create_it_once(api: Api) -> None:
         4,
         lambda client: client.post("/api/v1/rounds", json=round_body(), headers=api.bureau),
     )
-    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409], [
-        r.text for r in responses
-    ]
-    for r in responses:
-        if r.status_code == 409:
-            problem = assert_problem(r, 409, type_suffix="already-exists")
-            assert "round 'YN-2027-01' already exists" in problem["detail"]
+    assert_created_once(responses, "round 'YN-2027-01' already exists")
     events = api.client.get(
         "/api/v1/audit?entity_type=round&entity_id=YN-2027-01", headers=api.bureau
     ).json()["items"]
