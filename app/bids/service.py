@@ -306,7 +306,8 @@ _RETIRE_CURRENT = (
     .values(current=False)
     .returning(*_BIDS.c)
 )
-_INSERT = sa.insert(_BIDS)
+# inline: no `RETURNING id` (nothing reads the new row's id), one result set fewer to set up
+_INSERT = sa.insert(_BIDS).inline()
 _COLUMNS = tuple(c.name for c in _BIDS.c if c.name != "id")
 
 
