@@ -270,7 +270,10 @@ def build_rules(
         )
     data: dict[str, Any] = {**_PROFILE_SETTINGS[profile]}
     defaults = RuleSet.model_fields
-    for key, value in dict(overrides or {}).items():
+    given, problems = _unalias(dict(overrides or {}), path)
+    if problems:
+        raise DocumentError(problems)
+    for key, value in given.items():
         if key in _MERGED and isinstance(value, Mapping):
             # A map overrides entry by entry ({"absolute_floor": {"injection": "0.05"}} keeps
             # the oral floors); an entry set to null is removed.
@@ -285,4 +288,45 @@ def build_rules(
     try:
         return RuleSet.model_validate(data)
     except ValidationError as exc:
-        raise DocumentError(errors_from_pydantic(exc, prefix=f"{path}.overrides")) from None
+        problems = errors_from_pydantic(exc, prefix=f"{path}.overrides")
+        # an error names the rule as the overrides did
+        for alias, name in _ALIASES.items():
+            if alias in (overrides or {}):
+                was, now = f"{path}.overrides.{name}", f"{path}.overrides.{alias}"
+                problems = [
+                    (now + p[len(was) :] if p == was or p.startswith(was + ".") else p, m)
+                    for p, m in problems
+                ]
+        raise DocumentError(problems) from None
+
+
+# SPEC §7 calls these rules `agreed_ratio` and `term_years`: overrides may use those names for
+# the tables. `agreed_ratio` may also be one table keyed by the number of winners
+# ({"1": "0.55", "2": "0.65", ...}): the `standard` table, the one SPEC §7 lists first.
+_ALIASES = {"agreed_ratio": "agreed_ratio_tables", "term_years": "term_years_table"}
+
+
+def _is_count(key: object) -> bool:
+    return (isinstance(key, int) and not isinstance(key, bool)) or (
+        isinstance(key, str) and key.strip().isdigit()
+    )
+
+
+def _unalias(overrides: dict[str, Any], path: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The overrides under the rule set's own field names, or the problems of using both."""
+    given: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for key, value in overrides.items():
+        name = _ALIASES.get(key, key)
+        if name != key and name in overrides:
+            problems.append((f"{path}.overrides.{key}", f"set either {key} or {name}, not both"))
+            continue
+        if (
+            key == "agreed_ratio"
+            and isinstance(value, Mapping)
+            and value
+            and all(_is_count(k) for k in value)
+        ):
+            value = {"standard": value}
+        given[name] = value
+    return given, problems

@@ -149,3 +149,34 @@ def test_booleans_are_not_numbers(overrides):
         build_rules("batch7", overrides)
     assert err.value.problems[0][0].startswith(f"rules.overrides.{next(iter(overrides))}")
     assert "[" not in err.value.problems[0][0]  # no pydantic union tags in the path
+
+
+def test_spec_names_agreed_ratio_and_term_years_are_accepted():
+    # SPEC §7 names the rules `agreed_ratio` and `term_years`
+    r = build_rules("batch7", {"agreed_ratio": {"1": "0.55", "2": "0.65"}, "term_years": {"1": 2}})
+    assert [r.agreed_ratio("standard", n) for n in (1, 2, 5)] == [
+        Decimal("0.55"),
+        Decimal("0.65"),
+        Decimal("0.65"),
+    ]
+    assert r.agreed_ratio("antimicrobial", 1) == Decimal("0.30")
+    assert [r.term_years(n) for n in (1, 4)] == [2, 2]
+    r = build_rules("batch7", {"agreed_ratio": {"antimicrobial": {"1": "0.35", "2": "0.45"}}})
+    assert r.agreed_ratio("antimicrobial", 3) == Decimal("0.45")
+    assert r.agreed_ratio("standard", 4) == Decimal("0.80")
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"agreed_ratio": {"1": "1.5"}}, "between 0 and 1"),
+        ({"agreed_ratio": {"1": "0.5", "3": "0.7"}}, "gap"),
+        ({"agreed_ratio": {"1": "0.5"}, "agreed_ratio_tables": {}}, "not both"),
+    ],
+)
+def test_errors_name_the_rule_as_the_overrides_did(overrides, words):
+    with pytest.raises(DocumentError) as err:
+        build_rules("batch7", overrides)
+    assert any(p == "rules.overrides.agreed_ratio" and words in m for p, m in err.value.problems), (
+        err.value.problems
+    )
