@@ -5,6 +5,7 @@ so a simulation never pays for FastAPI or the database.
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -98,7 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("simulate", "compare", "simulate-year"):
         from app import simulate_cli
 
-        return int(simulate_cli.run(args))
+        try:
+            return int(simulate_cli.run(args))
+        except BrokenPipeError:
+            # the reader went away (`vbp simulate FILE | head`): not an error of ours, and no
+            # traceback; stdout goes to /dev/null so the interpreter's final flush is quiet
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141  # as a shell reports a process ended by SIGPIPE
     if args.command == "serve":
         from app.main import serve
 

@@ -224,3 +224,26 @@ def test_simulate_year_refuses_a_start_near_the_end_of_the_calendar(tmp_path, ca
     path.write_text(json.dumps(doc))
     code, _, err = run(capsys, "simulate-year", str(path))
     assert code == 2 and "agreement_start" in err
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    # `vbp simulate FILE | head -1`: the pipe closes while the outcome is being written. The
+    # outcome (about 260 kB) is larger than a pipe holds, so the writer always meets the close.
+    sys.path.insert(0, str(EXAMPLES.parent))
+    try:
+        from bench.generate import generate_round
+    finally:
+        sys.path.remove(str(EXAMPLES.parent))
+    doc = tmp_path / "round.json"
+    doc.write_text(json.dumps(generate_round(seed=1, groups=10, institutions=200, regions=4,
+                                             demand_lines=1000, bids=40)))  # fmt: skip
+    vbp = Path(sys.executable).with_name("vbp")
+    proc = subprocess.Popen(
+        [str(vbp), "simulate", str(doc)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(1) == b"{"
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err, err
