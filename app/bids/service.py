@@ -109,7 +109,7 @@ def document_group(g: Group) -> document.Group:
     )
 
 
-def product_dict(row: Bid) -> dict[str, Any]:
+def product_dict(row: "Bid | StoredBid") -> dict[str, Any]:
     return {
         "strength": row.strength,
         "strength_unit": row.strength_unit,
@@ -272,7 +272,7 @@ def _current(session: Session, round_id: str, enterprise_id: str, group_id: str)
     return session.exec(query).one_or_none()
 
 
-def _audit_view(row: Bid) -> dict[str, Any]:
+def _audit_view(row: "Bid | StoredBid") -> dict[str, Any]:
     """The audit payload; the redactor seals everything in SEALED_FIELDS."""
     view: dict[str, Any] = {
         "group": row.group_id,
@@ -311,12 +311,17 @@ _INSERT = sa.insert(_BIDS).inline()
 _COLUMNS = tuple(c.name for c in _BIDS.c if c.name != "id")
 
 
+# A stored version as the database returned it: the columns of `Bid` as attributes, read
+# only. No ORM object is made for a version that is only looked at once.
+StoredBid = sa.Row[Any]
+
+
 def _retire_current(
     session: Session, round_id: str, enterprise_id: str, group_id: str
-) -> Bid | None:
+) -> StoredBid | None:
     """The enterprise's current version in the group, now marked replaced (the caller appends
     the new one with `_insert`, or fails and the transaction rolls back); None if it has none."""
-    found = (
+    return (
         session.connection()
         .execute(
             _RETIRE_CURRENT,
@@ -324,7 +329,6 @@ def _retire_current(
         )
         .one_or_none()
     )
-    return None if found is None else Bid(**found._mapping)
 
 
 def _insert(session: Session, row: Bid) -> None:
