@@ -7,9 +7,9 @@
 - The bureau reviews a report (accept / adjust / reject, with a reason) until demand is locked.
 - Locking (demand_open → demand_locked) fixes each report's base volume:
   accepted → the report (flag `below_floor_accepted` if it was below the floor);
-  adjusted → the adjusted value; rejected → 0 (the line stays, so the institution is still
-  listed in the outcome, with nothing allocated: SPEC §8 gives no allocation to a zero agreed
-  volume); not reviewed → the rule set's `below_floor_policy` (`raise`: ceil(floor × usage),
+  adjusted → the adjusted value (flag `below_floor_accepted` if it is below the floor);
+  rejected → 0 (the line stays, so the institution is still listed in the outcome, with
+  nothing allocated: SPEC §8 gives no allocation to a zero agreed volume); not reviewed → the rule set's `below_floor_policy` (`raise`: ceil(floor × usage),
   flag `below_floor_raised`; `accept`: the report, flag `below_floor_accepted`).
 """
 
@@ -501,7 +501,11 @@ def _base(row: Any, rules: Any) -> tuple[int, BaseFlag | None]:
     if status == ReviewStatus.accepted:
         return row["reported"], BaseFlag.below_floor_accepted if row["flagged"] else None
     if status == ReviewStatus.adjusted:
-        return row["adjusted_volume"], None
+        # the bureau set a base below the floor: accepted below it, as the outcome says (the
+        # award's document carries such a line with accepted_below_floor, app.exchange)
+        adjusted = row["adjusted_volume"]
+        below = is_below_floor(adjusted, row["last_year_usage"], rules.demand_floor_ratio)
+        return adjusted, BaseFlag.below_floor_accepted if below else None
     if status == ReviewStatus.rejected:
         return 0, None
     result = base_volume(

@@ -18,8 +18,10 @@
   after its due date is overdue by `solver.agreement.days_overdue` days.
 
 Every date an actor gives must lie between the agreement start and today, and after the step
-before it (ordered ≤ delivered ≤ accepted ≤ paid); errors name the field. Rows are locked
-before they change, so two acceptances of one order cannot both succeed.
+before it (ordered ≤ delivered ≤ accepted ≤ paid; a backup delivers no earlier than it took
+the order, a winner whose failure is on record no earlier than the day after the deadline);
+errors name the field. Rows are locked before they change, so two acceptances of one order
+cannot both succeed.
 """
 
 from collections.abc import Sequence
@@ -386,12 +388,25 @@ def deliver(
         )
     today = local_date(now)
     delivered_on = data.delivered_on or today
-    _check_date(
-        delivered_on,
-        field="body.delivered_on",
-        today=today,
-        not_before=[(o.ordered_on, "the order day")],
-    )
+    not_before = [(o.ordered_on, "the order day")]
+    if o.supplier_role is SupplierRole.backup:
+        assert o.backup_activated_on is not None
+        not_before.append((o.backup_activated_on, "the day the backup supplier took the order"))
+    _check_date(delivered_on, field="body.delivered_on", today=today, not_before=not_before)
+    failure = _failure_of(session, o) if o.supplier_role is SupplierRole.winner else None
+    if failure is not None and delivered_on <= o.deadline:
+        # SPEC §9: the failure to deliver by the deadline is on the record (and feeds credit
+        # evaluation); a delivery entered afterwards cannot be dated in time and undo it
+        raise InvalidInput(
+            "invalid delivered_on",
+            [
+                (
+                    "body.delivered_on",
+                    f"must be after the deadline ({o.deadline.isoformat()}): a supply failure "
+                    f"of order {order_id} was recorded on {failure.detected_on.isoformat()}",
+                )
+            ],
+        )
     before = _order_state(o)
     o.status = OrderStatus.delivered
     o.delivered_on = delivered_on
@@ -464,6 +479,10 @@ def accept(
         after=snapshot(invoice, exclude=("created_at", "updated_at")),
     )
     return invoice
+
+
+def _failure_of(session: Session, o: Order) -> SupplyFailure | None:
+    return session.exec(select(SupplyFailure).where(SupplyFailure.order_id == o.id)).first()
 
 
 def _require_delivered(o: Order, *, doing: str) -> None:

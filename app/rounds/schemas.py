@@ -50,8 +50,9 @@ class RoundCreate(Windows):
 
 
 class RoundUpdate(Windows):
-    """Fields to change (absent fields are kept). Rules and agreement start only in draft;
-    the demand window until demand is locked; the bidding window until bids are opened."""
+    """Fields to change (absent fields are kept). Rules only in draft; the agreement start
+    until the results are published; the demand window until demand is locked; the bidding
+    window until bids are opened."""
 
     model_config = ConfigDict(
         extra="forbid",

@@ -15,7 +15,7 @@ from app.demand import service as demand
 from app.errors import AlreadyExists, IllegalTransition, InvalidInput, TransitionBlocked
 from app.ledger import service as ledger
 from app.rounds.access import load_round, require_state, rules_of, touch, validate_rules
-from app.rounds.lifecycle import TRANSITIONS, RoundState, can_transition
+from app.rounds.lifecycle import TRANSITIONS, RoundState, at_or_after, can_transition
 from app.rounds.models import Round
 from app.rounds.schemas import RoundCreate, RoundPublic, RoundUpdate, RulesSpec
 
@@ -124,8 +124,16 @@ def update_round(
     check_if_match(if_match, r.version, what=f"round {round_id}")
     changes = data.model_dump(exclude_unset=True)
     before = _snapshot(r)
-    if "rules" in changes or "agreement_start" in changes:
-        require_state(r, S.draft, doing="change the rules or the agreement start")
+    if "rules" in changes:
+        require_state(r, S.draft, doing="change the rules")
+    if "agreement_start" in changes:
+        # until publication: publishing needs it (contracts and standards start on it), and
+        # a round imported or created without one must be able to get one then
+        require_state(
+            r,
+            *(s for s in S if s is not S.cancelled and not at_or_after(s, S.published)),
+            doing="change the agreement start",
+        )
     if any(f.startswith("demand_") for f in changes):
         require_state(r, S.draft, S.demand_open, doing="change the demand window")
     if any(f.startswith("bidding_") for f in changes):

@@ -186,3 +186,40 @@ def test_a_new_year_needs_the_agreement_period(
     p.today(date(2028, 1, 2))
     body = assert_problem(_start_year(p, 2), 409, type_suffix="wrong-state")
     assert "published" in body["detail"]
+
+
+def test_an_awarded_round_without_agreement_start_gets_one_before_publishing(
+    api: Api, clock: FixedClock
+) -> None:
+    # publishing asks for the agreement start ("set it before publishing"), so the bureau
+    # must be able to set it on an awarded round, e.g. one imported from a document without it
+    from tests.api.test_contracts_world import DOCUMENT, at
+
+    clock.set(at(date(2026, 12, 10)))
+    document = {**DOCUMENT, "round": {**DOCUMENT["round"], "agreement_start": None}}
+    assert (
+        api.client.post("/api/v1/rounds:import", json=document, headers=api.bureau).status_code
+        == 201
+    )
+    r = api.client.post(f"/api/v1/rounds/{ROUND}/award", json={}, headers=api.bureau)
+    assert r.status_code == 202, r.text
+    body = assert_problem(api.move(ROUND, "published"), 409, type_suffix="transition-blocked")
+    assert "agreement_start" in body["detail"]
+    r = api.client.patch(
+        f"/api/v1/rounds/{ROUND}", json={"agreement_start": "2027-02-01"}, headers=api.bureau
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["agreement_start"] == "2027-02-01"
+    assert api.move(ROUND, "published").status_code == 200
+    contracts = api.client.get(
+        "/api/v1/contracts", params={"round_id": ROUND}, headers=api.bureau
+    ).json()["items"]
+    assert contracts and {c["starts_on"] for c in contracts} == {"2027-02-01"}
+
+
+def test_the_agreement_start_is_fixed_once_published(period: Period) -> None:
+    r = period.client.patch(
+        f"/api/v1/rounds/{ROUND}", json={"agreement_start": "2027-02-01"}, headers=period.bureau
+    )
+    body = assert_problem(r, 409, type_suffix="wrong-state")
+    assert "in_agreement" in body["detail"]

@@ -197,6 +197,7 @@ def lock(api: Api, clock: FixedClock) -> None:
                 "H4": (90, None),
                 "H5": (0, None),
                 "H6": (7, None),
+                "H7": (60, "below_floor_accepted"),
             },
         ),
         (
@@ -208,6 +209,7 @@ def lock(api: Api, clock: FixedClock) -> None:
                 "H4": (90, None),
                 "H5": (0, None),
                 "H6": (7, None),
+                "H7": (60, "below_floor_accepted"),
             },
         ),
     ],
@@ -223,9 +225,11 @@ def test_locking_computes_base_volumes(
     api.report(tokens["H4"], "AML-ORAL", 50, 100)  # flagged, adjusted
     api.report(tokens["H5"], "AML-ORAL", 100, 100)  # rejected
     api.report(tokens["H6"], "AML-ORAL", 7, 0)  # usage 0: never flagged
+    api.report(tokens["H7"], "AML-ORAL", 50, 100)  # flagged, adjusted still below the floor
     review(api, "H3", decision="accept", reason="justified")
     review(api, "H4", decision="adjust", volume=90, reason="adjusted")
     review(api, "H5", decision="reject", reason="duplicate of another report")
+    review(api, "H7", decision="adjust", volume=60, reason="ward closed, 60 justified")
     lock(api, clock)
     got = {r["institution_id"]: (r["base_volume"], r["base_flag"]) for r in reports(api)}
     assert got == expected

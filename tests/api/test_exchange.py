@@ -280,6 +280,10 @@ def test_the_export_carries_the_bureaus_review(api: Api, clock: FixedClock) -> N
     ]
     outcome = simulate(parse_round_document(exported))
     assert [v["base_volume"] for v in outcome["volumes"]] == [60000, 0]  # as locked
+    # the adjusted report's flag as locked is the outcome's flag
+    reports = api.client.get(f"/api/v1/rounds/{ROUND}/demands", headers=api.bureau).json()
+    locked = {r["group_id"]: r["base_flag"] for r in reports["items"]}
+    assert locked["AML-ORAL"] == outcome["volumes"][0]["flag"] == "below_floor_accepted"
 
 
 def test_the_export_can_be_yaml(world: World) -> None:

@@ -471,3 +471,41 @@ def test_a_supply_record_counts_failed_orders_and_backup_deliveries(period: Peri
         period.client.get("/api/v1/enterprises/E01/supply-record", headers=period.who("E02")),
         404,
     )
+
+
+def test_a_recorded_failure_cannot_be_undone_by_a_delivery_dated_in_time(
+    period: Period,
+) -> None:
+    # SPEC §9: a failure to deliver within delivery_days is recorded and feeds credit
+    # evaluation; a delivery entered afterwards and dated by the deadline would clear it from
+    # the order and the supply record while the failure stays listed
+    period.today(FRIDAY)
+    order = period.place("H001", 7000)  # deadline 2027-01-13
+    period.today(date(2027, 1, 15))
+    r = period.client.post("/api/v1/supply-failures:check", headers=period.who("H001"))
+    assert [f["order_id"] for f in r.json()["recorded"]] == [order["id"]]
+    body = assert_problem(period.deliver(order, date(2027, 1, 13)), 422)
+    assert body["errors"][0]["field"] == "body.delivered_on"
+    assert "2027-01-13" in body["errors"][0]["message"]
+    assert _order(period, order["id"])["status"] == "placed"
+    # dated after the deadline, it is a late delivery
+    assert period.deliver(order, date(2027, 1, 14)).status_code == 200
+    assert _order(period, order["id"])["supply_failure"] is True
+    failures = period.client.get("/api/v1/supply-failures", headers=period.bureau).json()
+    assert [(f["order_id"], f["kind"]) for f in failures["items"]] == [
+        (order["id"], "late_delivery")
+    ]
+    record = period.client.get("/api/v1/enterprises/E01/supply-record", headers=period.bureau)
+    assert (record.json()["late"], record.json()["supply_failures"]) == (1, 1)
+
+
+def test_the_backup_supplier_delivers_no_earlier_than_its_activation(period: Period) -> None:
+    period.today(FRIDAY)
+    order = period.place("H001", 7000)
+    period.today(date(2027, 1, 15))
+    r = period.client.post(f"/api/v1/orders/{order['id']}/backup", headers=period.who("H001"))
+    assert r.status_code == 200, r.text
+    body = assert_problem(period.deliver(order, date(2027, 1, 14), by="E02"), 422)
+    assert body["errors"][0]["field"] == "body.delivered_on"
+    assert "2027-01-15" in body["errors"][0]["message"]
+    assert period.deliver(order, date(2027, 1, 15), by="E02").status_code == 200
