@@ -51,7 +51,8 @@ class RoundCreate(Windows):
 
 class RoundUpdate(Windows):
     """Fields to change (absent fields are kept). Rules only in draft; the agreement start
-    until the results are published; the demand window until demand is locked; the bidding
+    until the results are published (after the award only if the round has none: the outcome
+    names it); the demand window until demand is locked; the bidding
     window until bids are opened."""
 
     model_config = ConfigDict(

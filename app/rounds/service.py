@@ -12,7 +12,13 @@ from app.catalog import service as catalog
 from app.concurrency import check_if_match
 from app.contracts import service as contracts
 from app.demand import service as demand
-from app.errors import AlreadyExists, IllegalTransition, InvalidInput, TransitionBlocked
+from app.errors import (
+    AlreadyExists,
+    IllegalTransition,
+    InvalidInput,
+    TransitionBlocked,
+    WrongState,
+)
 from app.ledger import service as ledger
 from app.rounds.access import load_round, require_state, rules_of, touch, validate_rules
 from app.rounds.lifecycle import TRANSITIONS, RoundState, at_or_after, can_transition
@@ -134,6 +140,18 @@ def update_round(
             *(s for s in S if s is not S.cancelled and not at_or_after(s, S.published)),
             doing="change the agreement start",
         )
+        if (
+            at_or_after(r.state, S.awarded)
+            and r.agreement_start is not None
+            and changes["agreement_start"] != r.agreement_start
+        ):
+            # the award's outcome names the start: a published number must not contradict it
+            raise WrongState(
+                f"cannot change the agreement start: round {round_id} is {r.state.value} and "
+                f"its outcome names {r.agreement_start.isoformat()}; after the award the "
+                "start can only be given to a round that has none",
+                state=r.state.value,
+            )
     if any(f.startswith("demand_") for f in changes):
         require_state(r, S.draft, S.demand_open, doing="change the demand window")
     if any(f.startswith("bidding_") for f in changes):

@@ -217,6 +217,30 @@ def test_an_awarded_round_without_agreement_start_gets_one_before_publishing(
     assert contracts and {c["starts_on"] for c in contracts} == {"2027-02-01"}
 
 
+def test_after_the_award_a_set_agreement_start_stays_as_the_outcome_names_it(
+    api: Api, clock: FixedClock
+) -> None:
+    from tests.api.test_contracts_world import DOCUMENT, at
+
+    clock.set(at(date(2026, 12, 10)))
+    start = DOCUMENT["round"]["agreement_start"]
+    assert start
+    r = api.client.post("/api/v1/rounds:import", json=DOCUMENT, headers=api.bureau)
+    assert r.status_code == 201, r.text
+    r = api.client.post(f"/api/v1/rounds/{ROUND}/award", json={}, headers=api.bureau)
+    assert r.status_code == 202, r.text
+    for other in ("2027-02-01", None):
+        r = api.client.patch(
+            f"/api/v1/rounds/{ROUND}", json={"agreement_start": other}, headers=api.bureau
+        )
+        body = assert_problem(r, 409, type_suffix="wrong-state")
+        assert start in body["detail"] and "awarded" in body["detail"]
+    r = api.client.patch(
+        f"/api/v1/rounds/{ROUND}", json={"agreement_start": start}, headers=api.bureau
+    )
+    assert r.status_code == 200, r.text
+
+
 def test_the_agreement_start_is_fixed_once_published(period: Period) -> None:
     r = period.client.patch(
         f"/api/v1/rounds/{ROUND}", json={"agreement_start": "2027-02-01"}, headers=period.bureau
