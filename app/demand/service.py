@@ -8,9 +8,13 @@
 - Locking (demand_open → demand_locked) fixes each report's base volume:
   accepted → the report (flag `below_floor_accepted` if it was below the floor);
   adjusted → the adjusted value (flag `below_floor_accepted` if it is below the floor);
-  rejected → 0 (the line stays, so the institution is still listed in the outcome, with
-  nothing allocated: SPEC §8 gives no allocation to a zero agreed volume); not reviewed → the rule set's `below_floor_policy` (`raise`: ceil(floor × usage),
-  flag `below_floor_raised`; `accept`: the report, flag `below_floor_accepted`).
+  not reviewed → the rule set's `below_floor_policy` (`raise`: ceil(floor × usage), flag
+  `below_floor_raised`; `accept`: the report, flag `below_floor_accepted`); rejected → the
+  report counts as nothing reported, so it is still below the floor when locked and the
+  policy decides as for a report of 0 (`raise`: the floor; `accept`: 0). SPEC §3 lists reject
+  among the answers to a report below the floor and gives the policy for "a report still below
+  the floor when volumes are locked": a bureau that refuses a low figure does not mean to
+  leave the institution without the drug. To void a line, adjust it to 0.
 """
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -506,10 +510,9 @@ def _base(row: Any, rules: Any) -> tuple[int, BaseFlag | None]:
         adjusted = row["adjusted_volume"]
         below = is_below_floor(adjusted, row["last_year_usage"], rules.demand_floor_ratio)
         return adjusted, BaseFlag.below_floor_accepted if below else None
-    if status == ReviewStatus.rejected:
-        return 0, None
     result = base_volume(
-        reported=row["reported"],
+        # rejected: nothing reported (see the module docstring)
+        reported=0 if status == ReviewStatus.rejected else row["reported"],
         last_year_usage=row["last_year_usage"],
         accepted_below_floor=False,
         rules=rules,

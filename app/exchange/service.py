@@ -9,8 +9,8 @@ Export (`export_document`)
 - A demand line carries the bureau's review so that the engine computes the same base volume
   as locking does (app.demand.service): accepted → the report, `accepted_below_floor` when it
   was flagged; adjusted → `reported` is the adjusted volume (`accepted_below_floor` when that
-  is below the floor); rejected → `reported` 0 (`accepted_below_floor` when last year's usage
-  is positive); not reviewed → the report, and the rule set's below_floor_policy decides.
+  is below the floor); rejected → `reported` 0, and the rule set's below_floor_policy decides
+  (as locking does); not reviewed → the report, and the policy decides.
 
 Import (`import_document`)
 - The document is validated as `vbp simulate` validates it (422 naming each path), then ids
@@ -112,7 +112,6 @@ def demand_line(row: DemandReport, floor_ratio: Any) -> dict[str, Any]:
         accepted = is_below_floor(reported, usage, floor_ratio)
     elif row.review_status is ReviewStatus.rejected:
         reported = 0
-        accepted = is_below_floor(0, usage, floor_ratio)
     line: dict[str, Any] = {
         "institution": row.institution_id,
         "group": row.group_id,

@@ -195,7 +195,7 @@ def lock(api: Api, clock: FixedClock) -> None:
                 "H2": (80, "below_floor_raised"),
                 "H3": (50, "below_floor_accepted"),
                 "H4": (90, None),
-                "H5": (0, None),
+                "H5": (80, "below_floor_raised"),
                 "H6": (7, None),
                 "H7": (60, "below_floor_accepted"),
             },
@@ -207,7 +207,7 @@ def lock(api: Api, clock: FixedClock) -> None:
                 "H2": (50, "below_floor_accepted"),
                 "H3": (50, "below_floor_accepted"),
                 "H4": (90, None),
-                "H5": (0, None),
+                "H5": (0, "below_floor_accepted"),
                 "H6": (7, None),
                 "H7": (60, "below_floor_accepted"),
             },
@@ -228,7 +228,7 @@ def test_locking_computes_base_volumes(
     api.report(tokens["H7"], "AML-ORAL", 50, 100)  # flagged, adjusted still below the floor
     review(api, "H3", decision="accept", reason="justified")
     review(api, "H4", decision="adjust", volume=90, reason="adjusted")
-    review(api, "H5", decision="reject", reason="duplicate of another report")
+    review(api, "H5", decision="reject", reason="not credible")
     review(api, "H7", decision="adjust", volume=60, reason="ward closed, 60 justified")
     lock(api, clock)
     got = {r["institution_id"]: (r["base_volume"], r["base_flag"]) for r in reports(api)}

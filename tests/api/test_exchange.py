@@ -275,15 +275,18 @@ def test_the_export_carries_the_bureaus_review(api: Api, clock: FixedClock) -> N
             "group": "MET-SR",
             "reported": 0,
             "last_year_usage": 50000,
-            "accepted_below_floor": True,
         },
     ]
     outcome = simulate(parse_round_document(exported))
-    assert [v["base_volume"] for v in outcome["volumes"]] == [60000, 0]  # as locked
-    # the adjusted report's flag as locked is the outcome's flag
+    # rejected: nothing reported, still below the floor at locking, raised (the default policy)
+    assert [v["base_volume"] for v in outcome["volumes"]] == [60000, 40000]
+    # each report's base and flag as locked are the outcome's
     reports = api.client.get(f"/api/v1/rounds/{ROUND}/demands", headers=api.bureau).json()
-    locked = {r["group_id"]: r["base_flag"] for r in reports["items"]}
-    assert locked["AML-ORAL"] == outcome["volumes"][0]["flag"] == "below_floor_accepted"
+    locked = {r["group_id"]: (r["base_volume"], r["base_flag"]) for r in reports["items"]}
+    assert [locked["AML-ORAL"], locked["MET-SR"]] == [
+        (v["base_volume"], v["flag"]) for v in outcome["volumes"]
+    ]
+    assert locked["MET-SR"] == (40000, "below_floor_raised")
 
 
 def test_the_export_can_be_yaml(world: World) -> None:
