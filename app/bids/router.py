@@ -78,7 +78,8 @@ def list_bids(
     bureau sees only who bid in which group and when (`sealed: true`); institutions get 409.
     After opening: everyone sees every live bid with its price, unit comparable price,
     commitment, nonce and canonical text (recompute `sha256(canonical)` to verify).
-    `all_versions=true` lists replaced versions too, under the same rules."""
+    `all_versions=true` lists replaced versions too: the bureau's and the caller's own (after
+    opening, everyone else sees the final bids only)."""
     items, last = service.list_bids(
         session,
         round_id=round_id,

@@ -599,7 +599,8 @@ def list_bids(
 ) -> tuple[list[BidListItem], int | None]:
     """The round's current bids as `viewer` may see them (see the module docstring); with
     `all_versions` every version (replaced ones too), e.g. for the bureau to review the
-    amendments once the bids are opened."""
+    amendments once the bids are opened. Opening publishes the final bids (SPEC §5): the
+    versions an enterprise replaced stay its own and the bureau's to read."""
     r = load_round(session, round_id)
     opened = bids_are_open(r)
     if not opened and viewer.role is Role.institution:
@@ -609,8 +610,12 @@ def list_bids(
             state=r.state.value,
         )
     query = select(Bid).where(Bid.round_id == round_id)
-    if not all_versions:
+    if not all_versions or viewer.role is Role.institution:
         query = query.where(col(Bid.current).is_(True))
+    elif viewer.role is Role.enterprise:
+        query = query.where(
+            sa.or_(col(Bid.current).is_(True), col(Bid.enterprise_id) == viewer.actor_id)
+        )
     if not opened and viewer.role is Role.enterprise:
         query = query.where(Bid.enterprise_id == viewer.actor_id)
     if group_id is not None:

@@ -272,6 +272,27 @@ def test_after_opening_the_bureau_reads_every_version(world: World) -> None:
     ]
 
 
+def test_after_opening_replaced_versions_stay_with_their_enterprise(world: World) -> None:
+    # opening publishes the final bids (SPEC §5); an earlier price is the enterprise's own
+    world.bid("E01", "9.80")
+    world.bid("E01", "9.50")
+    world.bid("E02", "9.90")
+    world.bid("E02", "9.70")
+    world.open_bids()
+
+    def seen(who: dict[str, str]) -> list[tuple[str, int, str]]:
+        r = world.client.get(BIDS, params={"all_versions": "true"}, headers=who)
+        assert r.status_code == 200, r.text
+        return [(b["enterprise"], b["version"], b["pack_price"]) for b in r.json()["items"]]
+
+    assert seen(world.api.actor("E01")) == [
+        ("E01", 1, "9.80"),
+        ("E01", 2, "9.50"),
+        ("E02", 2, "9.70"),
+    ]
+    assert seen(world.api.actor("H001")) == [("E01", 2, "9.50"), ("E02", 2, "9.70")]
+
+
 def test_before_opening_every_version_is_sealed_for_the_bureau(world: World) -> None:
     world.bid("E01", "9.80")
     world.bid("E01", "9.50")
