@@ -390,13 +390,20 @@ def test_simultaneous_checks_record_a_failure_once(period: Period) -> None:
     assert [e["action"] for e in events] == ["record"]
 
 
-def test_the_backup_supplier_takes_a_failed_order_at_its_own_price(period: Period) -> None:
+def _failed_and_taken_by_the_backup(period: Period) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An order of H001 placed on a Friday, undelivered by its deadline, handed to the backup
+    supplier on 2027-01-15: the order as placed and as taken."""
     period.today(FRIDAY)
     order = period.place("H001", 7000)
     period.today(date(2027, 1, 15))
     r = period.client.post(f"/api/v1/orders/{order['id']}/backup", headers=period.who("H001"))
     assert r.status_code == 200, r.text
-    taken = r.json()
+    taken: dict[str, Any] = r.json()
+    return order, taken
+
+
+def test_the_backup_supplier_takes_a_failed_order_at_its_own_price(period: Period) -> None:
+    order, taken = _failed_and_taken_by_the_backup(period)
     assert (taken["supplier_id"], taken["supplier_role"], taken["price"], taken["amount"]) == (
         "E02",
         "backup",
@@ -500,11 +507,7 @@ def test_a_recorded_failure_cannot_be_undone_by_a_delivery_dated_in_time(
 
 
 def test_the_backup_supplier_delivers_no_earlier_than_its_activation(period: Period) -> None:
-    period.today(FRIDAY)
-    order = period.place("H001", 7000)
-    period.today(date(2027, 1, 15))
-    r = period.client.post(f"/api/v1/orders/{order['id']}/backup", headers=period.who("H001"))
-    assert r.status_code == 200, r.text
+    order, _ = _failed_and_taken_by_the_backup(period)
     body = assert_problem(period.deliver(order, date(2027, 1, 14), by="E02"), 422)
     assert body["errors"][0]["field"] == "body.delivered_on"
     assert "2027-01-15" in body["errors"][0]["message"]
