@@ -10,6 +10,7 @@ read a bid's price). Two hooks make that hard to get wrong:
 - `record(..., redact=...)`: one more redactor for one call.
 """
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -171,8 +172,9 @@ def record(
     session.add(AuditEvent(**row))
 
 
+_AUDIT_TABLE: sa.Table = AuditEvent.__table__  # type: ignore[attr-defined]
 # inline: no `RETURNING id` (nothing reads the new event's id), one result set fewer to set up
-_INSERT = sa.insert(AuditEvent.__table__).inline()  # type: ignore[attr-defined]
+_INSERT = sa.insert(_AUDIT_TABLE).inline()
 
 
 def record_now(
@@ -187,14 +189,48 @@ def record_now(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     redact: Redactor | None = None,
+    along_with: tuple[sa.Table, Mapping[str, Any]] | None = None,
 ) -> None:
     """`record`, written at once with one INSERT and no ORM object: for the frequent writes
     that make their own changes the same way (bid submission). Changes still pending in the
-    session are written after it, so the round it names must already be in the database."""
+    session are written after it, so the round it names must already be in the database.
+
+    `along_with=(table, values)`: the row of the change itself, inserted by the same
+    statement where the database allows it (PostgreSQL: an INSERT in a WITH clause), so the
+    change and its event cost one round trip; elsewhere by the statement before it."""
     row = _event(
         AuditActor.of(actor), now, action, entity_type, entity_id, round_id, before, after, redact
     )
-    session.connection().execute(_INSERT, row)
+    connection = session.connection()
+    if along_with is None:
+        connection.execute(_INSERT, row)
+        return
+    table, values = along_with
+    if connection.dialect.name != "postgresql":  # SQLite has no INSERT inside WITH
+        connection.execute(sa.insert(table).inline(), values)
+        connection.execute(_INSERT, row)
+        return
+    statement = _insert_along(table, tuple(values))
+    connection.execute(statement, {**{f"along_{k}": v for k, v in values.items()}, **row})
+
+
+@functools.cache
+def _insert_along(table: sa.Table, columns: tuple[str, ...]) -> sa.Insert:
+    """WITH along AS (INSERT INTO table ...) INSERT INTO audit_events ...: built once per
+    table and column list (the compiled form is then cached by SQLAlchemy)."""
+    written = (
+        sa.insert(table)
+        .values({name: sa.bindparam(f"along_{name}", type_=table.c[name].type) for name in columns})
+        .cte("along")
+    )
+    return (
+        sa.insert(_AUDIT_TABLE)
+        .values(
+            {c.name: sa.bindparam(c.name, type_=c.type) for c in _AUDIT_TABLE.c if c.name != "id"}
+        )
+        .add_cte(written)
+        .inline()
+    )
 
 
 @dataclass(frozen=True)

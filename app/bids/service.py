@@ -306,8 +306,6 @@ _RETIRE_CURRENT = (
     .values(current=False)
     .returning(*_BIDS.c)
 )
-# inline: no `RETURNING id` (nothing reads the new row's id), one result set fewer to set up
-_INSERT = sa.insert(_BIDS).inline()
 _COLUMNS = tuple(c.name for c in _BIDS.c if c.name != "id")
 
 
@@ -331,12 +329,30 @@ def _retire_current(
     )
 
 
-def _insert(session: Session, row: Bid) -> None:
-    """Write the new version. Two concurrent first writers of one bid collide on the version
-    number: the request fails with 409 and its transaction is rolled back whole (so no
-    savepoint is needed)."""
+def _insert_recorded(
+    session: Session,
+    row: Bid,
+    *,
+    actor: Principal,
+    action: str,
+    previous: "StoredBid | None",
+) -> None:
+    """Write the new version and its audit event (one statement where the database allows).
+    Two concurrent first writers of one bid collide on the version number: the request fails
+    with 409 and its transaction is rolled back whole (so no savepoint is needed)."""
     try:
-        session.connection().execute(_INSERT, {name: getattr(row, name) for name in _COLUMNS})
+        audit.record_now(
+            session,
+            actor=actor,
+            now=row.submitted_at,
+            action=action,
+            entity_type=ENTITY,
+            entity_id=entity_id(row.round_id, row.enterprise_id, row.group_id),
+            round_id=row.round_id,
+            before=None if previous is None else _audit_view(previous),
+            after=_audit_view(row),
+            along_with=(_BIDS, {name: getattr(row, name) for name in _COLUMNS}),
+        )
     except IntegrityError:
         raise Conflict(
             f"another change to the bid of {row.enterprise_id} in group {row.group_id} "
@@ -420,22 +436,13 @@ def submit(
         submitted_by=actor.token_name,
     )
     ucp = unit_comparable_price(document_bid(row), document_group(group), rules)
-    _insert(session, row)
-    audit.record_now(
-        session,
-        actor=actor,
-        now=now,
-        action="amend"
-        if amend
-        else (
-            "replace" if previous is not None and previous.action is BidAction.submit else "submit"
-        ),
-        entity_type=ENTITY,
-        entity_id=entity_id(round_id, enterprise_id, group_id),
-        round_id=round_id,
-        before=None if previous is None else _audit_view(previous),
-        after=_audit_view(row),
-    )
+    if amend:
+        action = "amend"
+    elif previous is not None and previous.action is BidAction.submit:
+        action = "replace"
+    else:
+        action = "submit"
+    _insert_recorded(session, row, actor=actor, action=action, previous=previous)
     return row, ucp
 
 
@@ -467,18 +474,7 @@ def withdraw(
         submitted_at=now,
         submitted_by=actor.token_name,
     )
-    _insert(session, row)
-    audit.record_now(
-        session,
-        actor=actor,
-        now=now,
-        action="withdraw",
-        entity_type=ENTITY,
-        entity_id=entity_id(round_id, enterprise_id, group_id),
-        round_id=round_id,
-        before=_audit_view(previous),
-        after=_audit_view(row),
-    )
+    _insert_recorded(session, row, actor=actor, action="withdraw", previous=previous)
     return row
 
 
