@@ -17,6 +17,7 @@ from app.errors import (
     IllegalTransition,
     InvalidInput,
     TransitionBlocked,
+    WindowClosed,
     WrongState,
 )
 from app.ledger import service as ledger
@@ -163,6 +164,14 @@ def update_round(
             S.bidding_open,
             doing="change the bidding window",
         )
+        if r.bidding_closes_at is not None and now >= r.bidding_closes_at:
+            # SPEC §5: bids after the deadline are refused. Moving a deadline that has passed
+            # would reopen bidding after the fact, for whoever learns of it first.
+            raise WindowClosed(
+                f"the bidding deadline of round {round_id} passed at "
+                f"{r.bidding_closes_at.isoformat()}; a passed deadline cannot be moved",
+                closes_at=r.bidding_closes_at.isoformat(),
+            )
     if data.rules is not None:
         validate_rules(data.rules.profile, data.rules.overrides, path="body.rules")
         r.rules = data.rules.model_dump(mode="json")

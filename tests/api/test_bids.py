@@ -135,6 +135,23 @@ def test_a_late_bid_is_409(world: World) -> None:
     assert problem["closes_at"] == BIDDING_CLOSES.isoformat()
 
 
+def test_a_passed_deadline_cannot_be_moved_to_let_a_late_bid_in(world: World) -> None:
+    path = f"/api/v1/rounds/{world.round_id}"
+    later = (BIDDING_CLOSES + timedelta(days=1)).isoformat()
+    # before the deadline the bureau may extend it
+    world.clock.set(BIDDING_CLOSES - timedelta(minutes=1))
+    r = world.client.patch(path, json={"bidding_closes_at": later}, headers=world.api.bureau)
+    assert r.status_code == 200, r.text
+    # once it has passed, it stays passed
+    world.clock.set(BIDDING_CLOSES + timedelta(days=1))
+    even_later = (BIDDING_CLOSES + timedelta(days=7)).isoformat()
+    r = world.client.patch(path, json={"bidding_closes_at": even_later}, headers=world.api.bureau)
+    problem = assert_problem(r, 409, type_suffix="window-closed")
+    assert "cannot be moved" in problem["detail"]
+    assert problem["closes_at"] == later
+    assert_problem(world.bid("E01", "9.80"), 409, type_suffix="window-closed")
+
+
 def test_an_early_bid_is_409(world: World) -> None:
     world.clock.set(BIDDING_OPENS - timedelta(seconds=1))
     problem = assert_problem(world.bid("E01", "9.80"), 409, type_suffix="window-closed")
