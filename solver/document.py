@@ -5,7 +5,9 @@
 (`bids[3].pack_price: must be a positive decimal`).  Reading files is the caller's business.
 """
 
+import contextlib
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -192,18 +194,93 @@ def parse_round_document(
     try:
         doc = RoundDocument.model_validate(data)
     except ValidationError as exc:
-        raise DocumentError(errors_from_pydantic(exc)) from None
+        # Every problem at once: what the schema refuses, then what the rules and the parts
+        # that did validate show (a person fixing a document should not resubmit it three times).
+        raise DocumentError(
+            errors_from_pydantic(exc) + _problems_beside_schema(data, profile, overrides)
+        ) from None
     rules = build_rules(profile or doc.rules.profile, {**doc.rules.overrides, **(overrides or {})})
-    problems = _cross_check(doc, rules)
+    problems = _cross_check(_Parts.of(doc), rules)
     if problems:
         raise DocumentError(problems)
     return Round(document=doc, rules=rules)
 
 
-def _duplicates(items: tuple[Any, ...], key: str, path: str) -> list[tuple[str, str]]:
+_Indexed = list[tuple[int, Any]]
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What `_cross_check` looks at: the items that validated, each with its index in the
+    document (paths name it), and every id the document gives, valid item or not (a reference
+    to an item refused for another reason is not also reported as unknown)."""
+
+    groups: _Indexed
+    institutions: _Indexed
+    enterprises: _Indexed
+    demands: _Indexed
+    bids: _Indexed
+    ids: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, doc: RoundDocument) -> "_Parts":
+        lists = {name: list(enumerate(getattr(doc, name))) for name in _ITEM_MODELS}
+        ids = {
+            name: {item.id for item in getattr(doc, name)}
+            for name in ("groups", "institutions", "enterprises")
+        }
+        return cls(**lists, ids=ids)
+
+    @classmethod
+    def of_raw(cls, data: dict[str, Any]) -> "_Parts":
+        lists: dict[str, _Indexed] = {}
+        ids: dict[str, set[str]] = {}
+        for name, model in _ITEM_MODELS.items():
+            raw = data.get(name)
+            items = raw if isinstance(raw, list) else []
+            valid = []
+            for i, item in enumerate(items):
+                with contextlib.suppress(ValidationError):  # the schema reported it
+                    valid.append((i, model.model_validate(item)))
+            lists[name] = valid
+            ids[name] = {
+                item["id"]
+                for item in items
+                if isinstance(item, dict) and isinstance(item.get("id"), str)
+            }
+        return cls(**lists, ids=ids)
+
+
+_ITEM_MODELS: dict[str, type[BaseModel]] = {
+    "groups": Group,
+    "institutions": Institution,
+    "enterprises": Enterprise,
+    "demands": Demand,
+    "bids": Bid,
+}
+
+
+def _problems_beside_schema(
+    data: dict[str, Any], profile: str | None, overrides: dict[str, Any] | None
+) -> list[tuple[str, str]]:
+    """For a document the schema refused: the problems of its rules and of the references
+    between the parts that did validate (nothing when its rules cannot be read, since the
+    checks depend on them)."""
+    try:
+        spec = RulesSpec.model_validate(data.get("rules", {}))
+    except ValidationError:
+        return []  # the schema's errors name the rules already
+    try:
+        rules = build_rules(profile or spec.profile, {**spec.overrides, **(overrides or {})})
+    except DocumentError as exc:
+        return list(exc.problems)
+    return _cross_check(_Parts.of_raw(data), rules)
+
+
+def _duplicates(items: _Indexed, key: str, path: str) -> list[tuple[str, str]]:
     seen: dict[str, int] = {}
     problems = []
-    for i, item in enumerate(items):
+    for i, item in items:
         value = getattr(item, key)
         if value in seen:
             problems.append(
@@ -214,18 +291,21 @@ def _duplicates(items: tuple[Any, ...], key: str, path: str) -> list[tuple[str, 
     return problems
 
 
-def _cross_check(doc: RoundDocument, rules: RuleSet) -> list[tuple[str, str]]:
+def _cross_check(doc: _Parts, rules: RuleSet) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     problems += _duplicates(doc.groups, "id", "groups")
     problems += _duplicates(doc.institutions, "id", "institutions")
     problems += _duplicates(doc.enterprises, "id", "enterprises")
-    groups = {g.id: g for g in doc.groups}
-    institutions = {i.id for i in doc.institutions}
-    enterprises = {e.id for e in doc.enterprises}
+    groups = {g.id: g for _, g in doc.groups}
+    group_ids, institutions, enterprises = (
+        doc.ids["groups"],
+        doc.ids["institutions"],
+        doc.ids["enterprises"],
+    )
 
     # SPEC §2: at most `max_groups_per_generic` groups per generic name.
     by_generic: dict[str, list[str]] = defaultdict(list)
-    for g in doc.groups:
+    for _, g in doc.groups:
         for name in dict.fromkeys(g.generic_names):
             by_generic[name].append(g.id)
     for name, ids in by_generic.items():
@@ -238,7 +318,7 @@ def _cross_check(doc: RoundDocument, rules: RuleSet) -> list[tuple[str, str]]:
                 )
             )
 
-    for i, g in enumerate(doc.groups):
+    for i, g in doc.groups:
         rep = g.representative
         if (rep.fill_volume is None) != (rep.fill_unit is None):
             problems.append(
@@ -251,11 +331,11 @@ def _cross_check(doc: RoundDocument, rules: RuleSet) -> list[tuple[str, str]]:
                 problems.append((f"groups[{i}].representative.fill_unit", str(exc)))
 
     seen_demand: dict[tuple[str, str], int] = {}
-    for i, d in enumerate(doc.demands):
+    for i, d in doc.demands:
         path = f"demands[{i}]"
         if d.institution not in institutions:
             problems.append((f"{path}.institution", f"unknown institution {d.institution!r}"))
-        if d.group not in groups:
+        if d.group not in group_ids:
             problems.append((f"{path}.group", f"unknown group {d.group!r}"))
         if d.preferred_enterprise is not None and d.preferred_enterprise not in enterprises:
             problems.append(
@@ -278,12 +358,12 @@ def _cross_check(doc: RoundDocument, rules: RuleSet) -> list[tuple[str, str]]:
             seen_demand[key] = i
 
     seen_bid: dict[tuple[str, str], int] = {}
-    for i, b in enumerate(doc.bids):
+    for i, b in doc.bids:
         path = f"bids[{i}]"
         if b.enterprise not in enterprises:
             problems.append((f"{path}.enterprise", f"unknown enterprise {b.enterprise!r}"))
         group = groups.get(b.group)
-        if group is None:
+        if b.group not in group_ids:
             problems.append((f"{path}.group", f"unknown group {b.group!r}"))
         key = (b.enterprise, b.group)
         if key in seen_bid:

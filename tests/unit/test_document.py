@@ -121,6 +121,39 @@ def test_every_problem_is_reported_at_once():
     assert {"demands[0].group", "bids[0].enterprise"} <= paths
 
 
+def test_schema_rule_and_reference_problems_are_reported_together():
+    def mixed(d):
+        d["institutions"][0]["colour"] = "red"  # schema
+        d["bids"][0]["pack_price"] = "0"  # schema
+        d["demands"][0]["group"] = "NOPE"  # reference
+        d["enterprises"].append({"id": "E01"})  # duplicate id
+        d["bids"].append({**d["bids"][0], "pack_price": "9.00", "enterprise": "E99"})
+
+    paths = {p for p, _ in problems_of(doc_with(mixed))}
+    assert paths == {
+        "institutions[0].colour",
+        "bids[0].pack_price",
+        "demands[0].group",
+        "enterprises[1].id",
+        "bids[1].enterprise",
+    }
+
+    def rules_too(d):
+        mixed(d)
+        d["rules"]["overrides"] = {"prepay_ratio": "0.20", "bogus": 1}
+
+    paths = {p for p, _ in problems_of(doc_with(rules_too))}
+    assert {"bids[0].pack_price", "rules.overrides.prepay_ratio", "rules.overrides.bogus"} <= paths
+
+
+def test_a_reference_to_an_item_refused_for_another_reason_is_not_unknown():
+    def bad_group(d):
+        d["groups"][0]["ceiling"] = "0"
+
+    # the demand and the bid name AML-ORAL, which the document does define
+    assert [p for p, _ in problems_of(doc_with(bad_group))] == ["groups[0].ceiling"]
+
+
 def test_numbers_are_accepted_for_prices_and_stay_exact():
     r = parse_round_document(doc_with(lambda d: d["bids"][0].update(pack_price=9.8)))
     assert str(r.document.bids[0].pack_price) == "9.8"
