@@ -30,9 +30,13 @@ class InstitutionLedger(BaseModel):
     prepay_ratio: Decimal
     prepayment: Decimal = Field(description="disbursed at the start of the agreement year")
     disbursed_on: date
-    offset_total: Decimal
+    offset_total: Decimal = Field(
+        description="offset in the months begun so far (closed and current; future months' "
+        "offsets are projections)"
+    )
     year_end_remainder: Decimal = Field(
-        description="offset in the last month beyond its proportional share (SPEC §9)"
+        description="offset in the last month beyond its proportional share (SPEC §9); "
+        "projected until the last month begins"
     )
     outstanding: Decimal = Field(description="closing balance of the latest month begun")
     months: list[LedgerMonth]
@@ -45,8 +49,8 @@ class FundMonth(LedgerMonth):
 class FundLedger(BaseModel):
     institutions: int
     prepayment_total: Decimal
-    offset_total: Decimal
-    year_end_remainder: Decimal
+    offset_total: Decimal = Field(description="offset in the months begun so far")
+    year_end_remainder: Decimal = Field(description="projected until the last month begins")
     outstanding: Decimal
     months: list[FundMonth]
 

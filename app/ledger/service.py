@@ -179,7 +179,8 @@ def institution_ledger(
         prepay_ratio=prepayment.prepay_ratio,
         prepayment=prepayment.amount,
         disbursed_on=prepayment.disbursed_on,
-        offset_total=sum((m.offset for m in months), ZERO),
+        # what has been offset so far: prepayment − offset_total = outstanding once disbursed
+        offset_total=sum((m.offset for m in begun), ZERO),
         year_end_remainder=final.offset - proportional,
         outstanding=begun[-1].closing if begun else ZERO,
         months=months,
