@@ -47,7 +47,13 @@ def document_problems(exc: DocumentError) -> InvalidInput:
 def parse_document(
     data: Any, *, profile: str | None = None, overrides: dict[str, Any] | None = None
 ) -> Round:
+    """The validated document; `profile` comes from the query (`?profile=`), so a problem
+    with it names `query.profile`, not the document's `rules.profile`."""
     try:
         return parse_round_document(data, profile=profile, overrides=overrides)
     except DocumentError as exc:
+        if profile is not None:
+            exc = DocumentError(
+                [("query.profile" if p == "rules.profile" else p, m) for p, m in exc.problems]
+            )
         raise document_problems(exc) from None

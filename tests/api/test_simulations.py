@@ -79,6 +79,11 @@ def test_an_unknown_profile_is_422(api: Api) -> None:
         content=EXAMPLE.read_bytes(),
         headers={**api.bureau, "Content-Type": "application/json"},
     )
+    # the caller sent it in the query, so the error names the query
+    assert assert_problem(r, 422)["errors"][0]["field"] == "query.profile"
+    document = json.loads(EXAMPLE.read_bytes())
+    document["rules"]["profile"] = "batch99"
+    r = api.client.post(SIMULATIONS, json=document, headers=api.bureau)
     assert assert_problem(r, 422)["errors"][0]["field"] == "rules.profile"
 
 
