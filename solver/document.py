@@ -121,6 +121,11 @@ class Demand(_Frozen):
     last_year_usage: Volume = 0  # no usage on record: never below the floor (SPEC §3)
     preferred_enterprise: Identifier | None = None
     accepted_below_floor: StrictBool = False
+    # An extension of ROUND_DOCUMENT.md: the report as the bureau reviewed it (SPEC §3: "base
+    # volume = its reviewed report") when that is not `reported` - an adjusted volume, or 0 for
+    # a rejected report. The floor rule then applies to it; `reported` keeps the institution's
+    # own figure, so an exported round still shows what was reported.
+    reviewed: Volume | None = None
 
 
 class Enterprise(_Frozen):
@@ -341,8 +346,8 @@ def _cross_check(doc: _Parts, rules: RuleSet) -> list[tuple[str, str]]:
             problems.append(
                 (f"{path}.preferred_enterprise", f"unknown enterprise {d.preferred_enterprise!r}")
             )
-        for field in ("reported", "last_year_usage"):
-            if getattr(d, field) > rules.max_unit_volume:
+        for field in ("reported", "last_year_usage", "reviewed"):
+            if (getattr(d, field) or 0) > rules.max_unit_volume:
                 problems.append(
                     (f"{path}.{field}", f"exceeds max_unit_volume {rules.max_unit_volume}")
                 )

@@ -22,7 +22,7 @@ from solver.allocation import (
     allocate_min_cost,
 )
 from solver.demand import agreed_volume, base_volume
-from solver.document import Round
+from solver.document import Demand, Round
 from solver.money import round_money, round_ucp
 from solver.rules import RuleSet
 from solver.selection import (
@@ -53,6 +53,7 @@ class VolumeLine:
     agreed_volume: int
     flag: str | None
     preferred_enterprise: str | None
+    reviewed: int | None = None
 
 
 def ucp_text(value: Decimal) -> str:
@@ -112,20 +113,17 @@ def _simulate(
 
     step("base volumes", 0)
     regions = {inst.id: inst.region for inst in doc.institutions}
-    # (institution, reported, base volume, flag, preferred enterprise) per group
-    demands_by_group: dict[str, list[tuple[str, int, int, str | None, str | None]]] = defaultdict(
-        list
-    )
+    # (institution, demand line, base volume, flag) per group
+    demands_by_group: dict[str, list[tuple[str, Demand, int, str | None]]] = defaultdict(list)
     for d in doc.demands:
         bv = base_volume(
-            reported=d.reported,
+            # SPEC §3: the base is the reviewed report
+            reported=d.reported if d.reviewed is None else d.reviewed,
             last_year_usage=d.last_year_usage,
             accepted_below_floor=d.accepted_below_floor,
             rules=rules,
         )
-        demands_by_group[d.group].append(
-            (d.institution, d.reported, bv.base_volume, bv.flag, d.preferred_enterprise)
-        )
+        demands_by_group[d.group].append((d.institution, d, bv.base_volume, bv.flag))
 
     step("bid validity and unit comparable prices", 1)
     enterprises = {e.id: e for e in doc.enterprises}
@@ -167,15 +165,14 @@ def _simulate(
             VolumeLine(
                 inst,
                 g.id,
-                reported,
+                d.reported,
                 base,
                 agreed_volume(base, ratio) if ratio is not None else 0,
                 flag,
-                preferred,
+                d.preferred_enterprise,
+                d.reviewed,
             )
-            for inst, reported, base, flag, preferred in sorted(
-                demands_by_group[g.id], key=itemgetter(0)
-            )
+            for inst, d, base, flag in sorted(demands_by_group[g.id], key=itemgetter(0))
         ]
 
     step("allocation", 4)
@@ -287,6 +284,8 @@ def _assemble(
                 "institution": v.institution,
                 "group": v.group,
                 "reported": v.reported,
+                # only where the document gives one: outcomes of other documents are unchanged
+                **({} if v.reviewed is None else {"reviewed": v.reviewed}),
                 "base_volume": v.base_volume,
                 "agreed_volume": v.agreed_volume,
                 "flag": v.flag,

@@ -6,11 +6,13 @@ Export (`export_document`)
   enterprises that bid or are named as preferred, with their registered credit levels.
 - Bids only once they are opened (state bids_opened or later): before that the export has
   `"bids": []`, so an export never unseals a price (SPEC §5).
-- A demand line carries the bureau's review so that the engine computes the same base volume
-  as locking does (app.demand.service): accepted → the report, `accepted_below_floor` when it
-  was flagged; adjusted → `reported` is the adjusted volume (`accepted_below_floor` when that
-  is below the floor); rejected → `reported` 0, and the rule set's below_floor_policy decides
-  (as locking does); not reviewed → the report, and the policy decides.
+- A demand line carries the institution's report (`reported`) and the bureau's review, so that
+  the engine computes the same base volume as locking does (app.demand.service): accepted →
+  `accepted_below_floor` when the report was flagged; adjusted → `reviewed` is the adjusted
+  volume (`accepted_below_floor` when that is below the floor); rejected → `reviewed` 0, and
+  the rule set's below_floor_policy decides (as locking does); not reviewed → the policy
+  decides on the report. (`reviewed` extends ROUND_DOCUMENT.md; a line without it is read as
+  the engine always read it.)
 
 Import (`import_document`)
 - The document is validated as `vbp simulate` validates it (422 naming each path), then ids
@@ -59,6 +61,7 @@ from app.rounds.models import Round
 from app.rounds.schemas import RoundCreate, RulesSpec
 from solver import document
 from solver.demand import is_below_floor
+from solver.rules import RuleSet
 
 ENTITY = "round"
 AUDITED_DEMAND = (
@@ -102,22 +105,25 @@ def _group(g: Group) -> dict[str, Any]:
 
 def demand_line(row: DemandReport, floor_ratio: Any) -> dict[str, Any]:
     """A report as a document demand line that gives the base volume locking gives."""
-    reported, usage = row.reported, row.last_year_usage
+    usage = row.last_year_usage
+    reviewed: int | None = None
     accepted = False
     if row.review_status is ReviewStatus.accepted:
         accepted = row.flagged
     elif row.review_status is ReviewStatus.adjusted:
         assert row.adjusted_volume is not None
-        reported = row.adjusted_volume
-        accepted = is_below_floor(reported, usage, floor_ratio)
+        reviewed = row.adjusted_volume
+        accepted = is_below_floor(reviewed, usage, floor_ratio)
     elif row.review_status is ReviewStatus.rejected:
-        reported = 0
+        reviewed = 0
     line: dict[str, Any] = {
         "institution": row.institution_id,
         "group": row.group_id,
-        "reported": reported,
+        "reported": row.reported,
         "last_year_usage": usage,
     }
+    if reviewed is not None:
+        line["reviewed"] = reviewed
     if row.preferred_enterprise_id is not None:
         line["preferred_enterprise"] = row.preferred_enterprise_id
     if accepted:
@@ -217,6 +223,29 @@ def _id_problems(doc: document.RoundDocument) -> list[tuple[str, str]]:
         for i, value in enumerate(values):
             if not pattern.match(value):
                 problems.append((f"{name}[{i}].id", message))
+    return problems
+
+
+def _review_problems(doc: document.RoundDocument, rules: RuleSet) -> list[tuple[str, str]]:
+    """A `reviewed` volume becomes the bureau's review of the report: 0 without
+    `accepted_below_floor` a rejection, anything else an adjustment. An adjustment below the
+    floor stands as the bureau's (locking flags it accepted below the floor), so a line whose
+    reviewed volume is below the floor but not accepted has no review that gives the engine's
+    base volume: it is refused, naming the field."""
+    problems = []
+    for i, d in enumerate(doc.demands):
+        if (
+            d.reviewed
+            and not d.accepted_below_floor
+            and is_below_floor(d.reviewed, d.last_year_usage, rules.demand_floor_ratio)
+        ):
+            problems.append(
+                (
+                    f"demands[{i}].reviewed",
+                    "a reviewed volume below the floor needs accepted_below_floor: true (the "
+                    "bureau's adjustment stands) or must be 0 (a rejected report)",
+                )
+            )
     return problems
 
 
@@ -341,7 +370,20 @@ def _demands(
     for d in doc.demands:
         flagged = is_below_floor(d.reported, d.last_year_usage, floor)
         accepted = d.accepted_below_floor
-        status = ReviewStatus.accepted if accepted else (ReviewStatus.pending if flagged else None)
+        if d.reviewed is not None:  # see _review_problems
+            rejected = d.reviewed == 0 and not accepted
+            status: ReviewStatus | None = (
+                ReviewStatus.rejected if rejected else ReviewStatus.adjusted
+            )
+            reason = f"{'rejected' if rejected else 'reviewed'} in the imported round document"
+        elif accepted:
+            status, reason = (
+                ReviewStatus.accepted,
+                "accepted_below_floor in the imported round document",
+            )
+        else:
+            status, reason = (ReviewStatus.pending if flagged else None), None
+        reviewed = status in (ReviewStatus.accepted, ReviewStatus.adjusted, ReviewStatus.rejected)
         rows.append(
             {
                 "round_id": r.id,
@@ -352,12 +394,10 @@ def _demands(
                 "preferred_enterprise_id": d.preferred_enterprise,
                 "flagged": flagged,
                 "review_status": None if status is None else status.value,
-                "adjusted_volume": None,
-                "review_reason": "accepted_below_floor in the imported round document"
-                if accepted
-                else None,
-                "reviewed_by": actor.token_name if accepted else None,
-                "reviewed_at": now if accepted else None,
+                "adjusted_volume": d.reviewed if status is ReviewStatus.adjusted else None,
+                "review_reason": reason,
+                "reviewed_by": actor.token_name if reviewed else None,
+                "reviewed_at": now if reviewed else None,
                 "base_volume": None,
                 "base_flag": None,
                 "version": 1,
@@ -440,6 +480,9 @@ def import_document(
     problems = _id_problems(doc)
     if problems:
         raise InvalidInput("the document's ids are not valid service ids", problems)
+    problems = _review_problems(doc, parsed.rules)
+    if problems:
+        raise InvalidInput("the document does not fit the service", problems)
     _take_turns(session)
     if session.get(Round, doc.round.id) is not None:
         raise AlreadyExists(f"round {doc.round.id!r} already exists", id=doc.round.id)

@@ -262,24 +262,31 @@ def test_the_export_carries_the_bureaus_review(api: Api, clock: FixedClock) -> N
     clock.set(DEMAND_CLOSES)
     assert api.move(ROUND, "demand_locked").status_code == 200
     exported = api.client.get(f"/api/v1/rounds/{ROUND}/document", headers=api.bureau).json()
+    # what the institution reported, and beside it the report as the bureau reviewed it
     assert exported["demands"] == [
         {
             "institution": "H001",
             "group": "AML-ORAL",
-            "reported": 60000,
+            "reported": 50000,
             "last_year_usage": 100000,
+            "reviewed": 60000,
             "accepted_below_floor": True,
         },
         {
             "institution": "H001",
             "group": "MET-SR",
-            "reported": 0,
+            "reported": 10000,
             "last_year_usage": 50000,
+            "reviewed": 0,
         },
     ]
     outcome = simulate(parse_round_document(exported))
     # rejected: nothing reported, still below the floor at locking, raised (the default policy)
     assert [v["base_volume"] for v in outcome["volumes"]] == [60000, 40000]
+    assert [(v["reported"], v["reviewed"]) for v in outcome["volumes"]] == [
+        (50000, 60000),
+        (10000, 0),
+    ]
     # each report's base and flag as locked are the outcome's
     reports = api.client.get(f"/api/v1/rounds/{ROUND}/demands", headers=api.bureau).json()
     locked = {r["group_id"]: (r["base_volume"], r["base_flag"]) for r in reports["items"]}
@@ -287,6 +294,32 @@ def test_the_export_carries_the_bureaus_review(api: Api, clock: FixedClock) -> N
         (v["base_volume"], v["flag"]) for v in outcome["volumes"]
     ]
     assert locked["MET-SR"] == (40000, "below_floor_raised")
+
+    # imported again, the reviews come back as reviews, and lock to the same bases
+    copy = {**exported, "round": {**exported["round"], "id": "COPY-1"}}
+    r = api.client.post("/api/v1/rounds:import", json=copy, headers=api.bureau)
+    assert r.status_code == 201, r.text
+    again = api.client.get("/api/v1/rounds/COPY-1/demands", headers=api.bureau).json()["items"]
+    assert [
+        (x["reported"], x["review_status"], x["adjusted_volume"], x["base_volume"], x["base_flag"])
+        for x in sorted(again, key=lambda x: x["group_id"])
+    ] == [
+        (50000, "adjusted", 60000, 60000, "below_floor_accepted"),
+        (10000, "rejected", None, 40000, "below_floor_raised"),
+    ]
+    exported_again = api.client.get("/api/v1/rounds/COPY-1/document", headers=api.bureau).json()
+    assert exported_again["demands"] == exported["demands"]
+
+
+def test_a_reviewed_volume_below_the_floor_must_be_accepted_to_import(api: Api) -> None:
+    document = json.loads(EXAMPLE.read_text())
+    document["demands"][0] |= {"reported": 1000, "last_year_usage": 100000, "reviewed": 50}
+    r = api.client.post("/api/v1/rounds:import", json=document, headers=api.bureau)
+    body = assert_problem(r, 422)
+    assert body["errors"][0]["field"] == "demands[0].reviewed"
+    document["demands"][0]["accepted_below_floor"] = True
+    r = api.client.post("/api/v1/rounds:import", json=document, headers=api.bureau)
+    assert r.status_code == 201, r.text
 
 
 def test_the_export_can_be_yaml(world: World) -> None:

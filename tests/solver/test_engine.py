@@ -138,6 +138,29 @@ def test_small_round_volumes_and_flags(small):
     }
 
 
+def test_a_reviewed_report_gives_the_base_and_the_report_stays_visible(small):
+    doc = load("small-round.json")
+    lines = {d["institution"]: d for d in doc["demands"] if d["group"] == "AML-ORAL"}
+    lines["H002"]["reviewed"] = 70000  # the bureau adjusted 50000 up to 70000
+    lines["H005"]["reviewed"] = 0  # rejected: the floor rule decides, as for nothing reported
+    lines["H001"]["reviewed"] = 10000  # adjusted below the floor, and accepted there
+    lines["H001"]["accepted_below_floor"] = True
+    rows = {
+        v["institution"]: (v["reported"], v.get("reviewed"), v["base_volume"], v["flag"])
+        for v in run(doc)["volumes"]
+        if v["group"] == "AML-ORAL"
+    }
+    assert rows == {
+        "H001": (120000, 10000, 10000, "below_floor_accepted"),
+        "H002": (50000, 70000, 70000, None),
+        "H003": (40000, None, 40000, "below_floor_accepted"),
+        "H004": (90000, None, 90000, None),
+        "H005": (30000, 0, 24000, "below_floor_raised"),  # ceil(0.8 × 30000)
+    }
+    # without `reviewed` the rows carry no such key: other documents' outcomes are unchanged
+    assert all("reviewed" not in v for v in small["volumes"])
+
+
 def test_small_round_allocation(small):
     rows = [
         (a["institution"], a["group"], a["enterprise"], a["volume"], a["role"], a["amount"])
