@@ -32,11 +32,24 @@ def is_below_floor(reported: int, last_year_usage: int, floor_ratio: Decimal) ->
 
 
 def base_volume(
-    *, reported: int, last_year_usage: int, accepted_below_floor: bool, rules: RuleSet
+    *,
+    reported: int,
+    last_year_usage: int,
+    accepted_below_floor: bool,
+    rules: RuleSet,
+    rejected: bool = False,
 ) -> BaseVolume:
     """The reviewed report.  A report below the floor is kept when the bureau accepted the
     institution's justification (or the policy is `accept`); otherwise it is raised to
-    ceil(floor × last year's usage)."""
+    ceil(floor × last year's usage).
+
+    `rejected`: the bureau refused the report, so no figure of the institution stands and
+    the floor rule gives the base, ceil(floor × last year's usage), whatever the policy (the
+    policy keeps a figure nobody reviewed; a rejected one is not kept)."""
+    if rejected:
+        p, q = _fraction(rules.demand_floor_ratio)
+        floor = -(-p * last_year_usage // q)  # ceil
+        return BaseVolume(floor, "below_floor_raised" if floor > 0 else None)
     if not is_below_floor(reported, last_year_usage, rules.demand_floor_ratio):
         return BaseVolume(reported, None)
     if accepted_below_floor or rules.below_floor_policy == "accept":

@@ -123,8 +123,9 @@ class Demand(_Frozen):
     accepted_below_floor: StrictBool = False
     # An extension of ROUND_DOCUMENT.md: the report as the bureau reviewed it (SPEC §3: "base
     # volume = its reviewed report") when that is not `reported` - an adjusted volume, or 0 for
-    # a rejected report. The floor rule then applies to it; `reported` keeps the institution's
-    # own figure, so an exported round still shows what was reported.
+    # a rejected report. The floor rule then applies to it (0 without accepted_below_floor is a
+    # rejection: the floor, whatever the policy); `reported` keeps the institution's own
+    # figure, so an exported round still shows what was reported.
     reviewed: Volume | None = None
 
 

@@ -117,11 +117,12 @@ def _simulate(
     demands_by_group: dict[str, list[tuple[str, Demand, int, str | None]]] = defaultdict(list)
     for d in doc.demands:
         bv = base_volume(
-            # SPEC §3: the base is the reviewed report
+            # SPEC §3: the base is the reviewed report; reviewed 0, not accepted, is a rejection
             reported=d.reported if d.reviewed is None else d.reviewed,
             last_year_usage=d.last_year_usage,
             accepted_below_floor=d.accepted_below_floor,
             rules=rules,
+            rejected=d.reviewed == 0 and not d.accepted_below_floor,
         )
         demands_by_group[d.group].append((d.institution, d, bv.base_volume, bv.flag))
 

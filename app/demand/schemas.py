@@ -73,9 +73,8 @@ class DemandReportPublic(BaseModel):
 class ReviewRequest(BaseModel):
     """The bureau's decision on a report: accept it (e.g. the institution's justification for
     a report below the floor), adjust it to `volume`, or reject it. A reason is required.
-    At locking a rejected report counts as nothing reported, so the rule set's
-    below_floor_policy decides its base (`raise`: ceil(floor × last year's usage); `accept`:
-    0); adjust to 0 to void a line."""
+    At locking a rejected report gets the floor, ceil(floor × last year's usage), flag
+    `below_floor_raised`, whatever the below_floor_policy; adjust to 0 to void a line."""
 
     model_config = ConfigDict(
         extra="forbid",

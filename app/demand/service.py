@@ -9,12 +9,13 @@
   accepted → the report (flag `below_floor_accepted` if it was below the floor);
   adjusted → the adjusted value (flag `below_floor_accepted` if it is below the floor);
   not reviewed → the rule set's `below_floor_policy` (`raise`: ceil(floor × usage), flag
-  `below_floor_raised`; `accept`: the report, flag `below_floor_accepted`); rejected → the
-  report counts as nothing reported, so it is still below the floor when locked and the
-  policy decides as for a report of 0 (`raise`: the floor; `accept`: 0). SPEC §3 lists reject
-  among the answers to a report below the floor and gives the policy for "a report still below
-  the floor when volumes are locked": a bureau that refuses a low figure does not mean to
-  leave the institution without the drug. To void a line, adjust it to 0.
+  `below_floor_raised`; `accept`: the report, flag `below_floor_accepted`); rejected → no
+  figure of the institution stands, so the floor rule gives the base: ceil(floor × usage),
+  flag `below_floor_raised` (0 and no flag when usage is 0), whatever the policy (the policy
+  keeps a figure nobody reviewed; a rejected one is refused). SPEC §3 lists reject among the
+  answers to a report below the floor, and the floor is what the rule guarantees: a bureau
+  that refuses a figure does not mean to leave the institution without the drug. To void a
+  line, adjust it to 0.
 """
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -511,8 +512,9 @@ def _base(row: Any, rules: Any) -> tuple[int, BaseFlag | None]:
         below = is_below_floor(adjusted, row["last_year_usage"], rules.demand_floor_ratio)
         return adjusted, BaseFlag.below_floor_accepted if below else None
     result = base_volume(
-        # rejected: nothing reported (see the module docstring)
-        reported=0 if status == ReviewStatus.rejected else row["reported"],
+        # rejected: the floor rule gives the base (see the module docstring)
+        rejected=status == ReviewStatus.rejected,
+        reported=row["reported"],
         last_year_usage=row["last_year_usage"],
         accepted_below_floor=False,
         rules=rules,

@@ -9,9 +9,9 @@ Export (`export_document`)
 - A demand line carries the institution's report (`reported`) and the bureau's review, so that
   the engine computes the same base volume as locking does (app.demand.service): accepted →
   `accepted_below_floor` when the report was flagged; adjusted → `reviewed` is the adjusted
-  volume (`accepted_below_floor` when that is below the floor); rejected → `reviewed` 0, and
-  the rule set's below_floor_policy decides (as locking does); not reviewed → the policy
-  decides on the report. (`reviewed` extends ROUND_DOCUMENT.md; a line without it is read as
+  volume (`accepted_below_floor` when that is below the floor); rejected → `reviewed` 0 (the
+  floor, as locking gives); not reviewed → the rule set's below_floor_policy decides on the
+  report. (`reviewed` extends ROUND_DOCUMENT.md; a line without it is read as
   the engine always read it.)
 
 Import (`import_document`)

@@ -207,7 +207,7 @@ def lock(api: Api, clock: FixedClock) -> None:
                 "H2": (50, "below_floor_accepted"),
                 "H3": (50, "below_floor_accepted"),
                 "H4": (90, None),
-                "H5": (0, "below_floor_accepted"),
+                "H5": (80, "below_floor_raised"),  # rejected: the floor, whatever the policy
                 "H6": (7, None),
                 "H7": (60, "below_floor_accepted"),
             },

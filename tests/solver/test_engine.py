@@ -159,6 +159,16 @@ def test_a_reviewed_report_gives_the_base_and_the_report_stays_visible(small):
     }
     # without `reviewed` the rows carry no such key: other documents' outcomes are unchanged
     assert all("reviewed" not in v for v in small["volumes"])
+    # a rejection gets the floor under the accept policy too (the policy keeps unreviewed
+    # figures; a rejected one is refused)
+    doc["rules"] = {"profile": "batch7", "overrides": {"below_floor_policy": "accept"}}
+    rows = {
+        v["institution"]: (v["base_volume"], v["flag"])
+        for v in run(doc)["volumes"]
+        if v["group"] == "AML-ORAL"
+    }
+    assert rows["H005"] == (24000, "below_floor_raised")
+    assert rows["H002"] == (70000, None)
 
 
 def test_small_round_allocation(small):

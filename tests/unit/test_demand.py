@@ -53,6 +53,24 @@ def test_report_at_or_above_floor_is_unflagged_even_when_marked_accepted():
     assert (b.base_volume, b.flag) == (120000, None)
 
 
+@pytest.mark.parametrize("policy", ["raise", "accept"])
+@pytest.mark.parametrize(
+    ("reported", "usage", "expected"),
+    [
+        (50, 100, (80, "below_floor_raised")),  # a low report refused
+        (95, 100, (80, "below_floor_raised")),  # a report above the floor refused too
+        (7, 0, (0, None)),  # no usage on record: the floor is 0
+    ],
+)
+def test_a_rejected_report_gets_the_floor_whatever_the_policy(reported, usage, expected, policy):
+    rules = build_rules("batch7", {"below_floor_policy": policy})
+    got = base_volume(
+        reported=reported, last_year_usage=usage, accepted_below_floor=False, rules=rules,
+        rejected=True,
+    )  # fmt: skip
+    assert (got.base_volume, got.flag) == expected
+
+
 def test_floor_ratio_is_a_rule():
     r = build_rules("batch7", {"demand_floor_ratio": "0.9"})
     b = base_volume(reported=85, last_year_usage=100, accepted_below_floor=False, rules=r)
