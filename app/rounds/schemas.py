@@ -53,8 +53,8 @@ class RoundUpdate(Windows):
     """Fields to change (absent fields are kept). Rules only in draft; the agreement start
     until the results are published (after the award only if the round has none: the outcome
     names it); the demand window until demand is locked; the bidding
-    window until bids are opened, and never once its deadline has passed (that would reopen
-    bidding late)."""
+    window until bids are opened, and not once its deadline has passed while bidding is open
+    (that would reopen bidding late)."""
 
     model_config = ConfigDict(
         extra="forbid",

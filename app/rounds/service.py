@@ -164,9 +164,14 @@ def update_round(
             S.bidding_open,
             doing="change the bidding window",
         )
-        if r.bidding_closes_at is not None and now >= r.bidding_closes_at:
+        if (
+            r.state is S.bidding_open
+            and r.bidding_closes_at is not None
+            and now >= r.bidding_closes_at
+        ):
             # SPEC §5: bids after the deadline are refused. Moving a deadline that has passed
-            # would reopen bidding after the fact, for whoever learns of it first.
+            # while bidding was open would reopen it after the fact, for whoever learns of it
+            # first. (Before bidding opens no bid was taken: a late demand phase may move it.)
             raise WindowClosed(
                 f"the bidding deadline of round {round_id} passed at "
                 f"{r.bidding_closes_at.isoformat()}; a passed deadline cannot be moved",

@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from app.bids.commitment import canonical_bid, commitment_of, decimal_text
-from tests.api.conftest import BIDDING_CLOSES, BIDDING_OPENS, assert_problem, at_once
+from app.clock import FixedClock
+from tests.api.conftest import BIDDING_CLOSES, BIDDING_OPENS, Api, assert_problem, at_once
 from tests.api.test_bids_support import (  # noqa: F401 (fixtures)
     ROUND,
     World,
@@ -150,6 +151,20 @@ def test_a_passed_deadline_cannot_be_moved_to_let_a_late_bid_in(world: World) ->
     assert "cannot be moved" in problem["detail"]
     assert problem["closes_at"] == later
     assert_problem(world.bid("E01", "9.80"), 409, type_suffix="window-closed")
+
+
+def test_a_bidding_window_not_yet_open_can_be_moved_after_its_dates(
+    api: Api, clock: FixedClock
+) -> None:
+    # a demand phase that ran late: no bid was taken, so the bidding dates may move
+    api.open_demand(ROUND)
+    clock.set(BIDDING_CLOSES + timedelta(days=1))
+    later = {
+        "bidding_opens_at": (BIDDING_CLOSES + timedelta(days=2)).isoformat(),
+        "bidding_closes_at": (BIDDING_CLOSES + timedelta(days=9)).isoformat(),
+    }
+    r = api.client.patch(f"/api/v1/rounds/{ROUND}", json=later, headers=api.bureau)
+    assert r.status_code == 200, r.text
 
 
 def test_an_early_bid_is_409(world: World) -> None:
