@@ -11,6 +11,7 @@ from app.errors import InvalidInput, UnsupportedMediaType
 from app.simulate_cli import InputError, decode_document
 from solver.document import Round, parse_round_document
 from solver.errors import DocumentError
+from solver.rules import PROFILES
 
 JSON_TYPES = ("application/json",)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -47,13 +48,14 @@ def document_problems(exc: DocumentError) -> InvalidInput:
 def parse_document(
     data: Any, *, profile: str | None = None, overrides: dict[str, Any] | None = None
 ) -> Round:
-    """The validated document; `profile` comes from the query (`?profile=`), so a problem
-    with it names `query.profile`, not the document's `rules.profile`."""
+    """The validated document; `profile` comes from the query (`?profile=`), so an unknown
+    one is reported as `query.profile`, not as the document's `rules.profile`."""
+    if profile is not None and profile not in PROFILES:
+        raise InvalidInput(
+            "invalid simulation options",
+            [("query.profile", f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")],
+        )
     try:
         return parse_round_document(data, profile=profile, overrides=overrides)
     except DocumentError as exc:
-        if profile is not None:
-            exc = DocumentError(
-                [("query.profile" if p == "rules.profile" else p, m) for p, m in exc.problems]
-            )
         raise document_problems(exc) from None

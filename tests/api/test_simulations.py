@@ -82,9 +82,10 @@ def test_an_unknown_profile_is_422(api: Api) -> None:
     # the caller sent it in the query, so the error names the query
     assert assert_problem(r, 422)["errors"][0]["field"] == "query.profile"
     document = json.loads(EXAMPLE.read_bytes())
-    document["rules"]["profile"] = "batch99"
-    r = api.client.post(SIMULATIONS, json=document, headers=api.bureau)
-    assert assert_problem(r, 422)["errors"][0]["field"] == "rules.profile"
+    document["rules"]["profile"] = 7
+    for params in ({}, {"profile": "batch10"}):  # the document's own problem, query or not
+        r = api.client.post(SIMULATIONS, params=params, json=document, headers=api.bureau)
+        assert assert_problem(r, 422)["errors"][0]["field"] == "rules.profile"
 
 
 def test_max_share_needs_the_min_cost_allocation(api: Api) -> None:
