@@ -24,7 +24,14 @@ from pydantic import (
 )
 
 from solver.errors import DocumentError, errors_from_pydantic
-from solver.rules import CreditLevel, QualityTier, RatioTableName, RuleSet, build_rules
+from solver.rules import (
+    CreditLevel,
+    QualityTier,
+    RatioTableName,
+    RuleSet,
+    build_rules,
+    layered_overrides,
+)
 from solver.units import UnitError, fill_unit_family, strength_unit_family
 
 
@@ -205,7 +212,9 @@ def parse_round_document(
         raise DocumentError(
             errors_from_pydantic(exc) + _problems_beside_schema(data, profile, overrides)
         ) from None
-    rules = build_rules(profile or doc.rules.profile, {**doc.rules.overrides, **(overrides or {})})
+    rules = build_rules(
+        profile or doc.rules.profile, layered_overrides(doc.rules.overrides, overrides)
+    )
     problems = _cross_check(_Parts.of(doc), rules)
     if problems:
         raise DocumentError(problems)
@@ -277,7 +286,7 @@ def _problems_beside_schema(
     except ValidationError:
         return []  # the schema's errors name the rules already
     try:
-        rules = build_rules(profile or spec.profile, {**spec.overrides, **(overrides or {})})
+        rules = build_rules(profile or spec.profile, layered_overrides(spec.overrides, overrides))
     except DocumentError as exc:
         return list(exc.problems)
     return _cross_check(_Parts.of_raw(data), rules)

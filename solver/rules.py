@@ -306,6 +306,18 @@ def build_rules(
 _ALIASES = {"agreed_ratio": "agreed_ratio_tables", "term_years": "term_years_table"}
 
 
+def layered_overrides(base: Mapping[str, Any], top: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`top` over `base` (the command line's --set over a document's overrides): a rule that
+    `top` sets under either of its names replaces the one `base` set under the other."""
+    merged = dict(base)
+    for key in top or {}:
+        for alias, name in _ALIASES.items():
+            if key in (alias, name):
+                merged.pop(name if key == alias else alias, None)
+    merged.update(top or {})
+    return merged
+
+
 def _is_count(key: object) -> bool:
     return (isinstance(key, int) and not isinstance(key, bool)) or (
         isinstance(key, str) and key.strip().isdigit()

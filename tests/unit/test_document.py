@@ -183,6 +183,19 @@ def test_command_line_profile_and_overrides_win():
     )
 
 
+@pytest.mark.parametrize(
+    ("in_document", "on_command_line"),
+    [("term_years_table", "term_years"), ("term_years", "term_years_table")],
+)
+def test_the_command_line_replaces_a_rule_the_document_set_under_its_other_name(
+    in_document, on_command_line
+):
+    doc = copy.deepcopy(EXAMPLE)
+    doc["rules"]["overrides"][in_document] = {"1": 5}
+    r = parse_round_document(doc, overrides={on_command_line: {"1": 2, "2": 2, "3": 2, "4": 3}})
+    assert r.rules.term_years_table == {1: 2, 2: 2, 3: 2, 4: 3}
+
+
 def test_not_an_object():
     assert problems_of([1, 2])[0][0] == "(document)"
 
