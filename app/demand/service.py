@@ -61,7 +61,7 @@ def entity_id(round_id: str, institution_id: str, group_id: str) -> str:
     return f"{round_id}/{institution_id}/{group_id}"
 
 
-def _state(values: Any) -> dict[str, Any]:
+def audited_state(values: Any) -> dict[str, Any]:
     """The audited fields of a report (a row, or a mapping of column values)."""
     get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k)
     out = {k: get(k) for k in _AUDITED}
@@ -203,7 +203,7 @@ def report_demand(
             entity_type=ENTITY,
             entity_id=entity_id(round_id, institution_id, group_id),
             round_id=round_id,
-            after=_state(row),
+            after=audited_state(row),
         )
         return row, True
 
@@ -214,7 +214,7 @@ def report_demand(
         data.preferred_enterprise,
     ):
         return row, False  # the same report again: nothing changes
-    before = _state(row)
+    before = audited_state(row)
     row.reported = data.reported
     row.last_year_usage = data.last_year_usage
     row.preferred_enterprise_id = data.preferred_enterprise
@@ -235,7 +235,7 @@ def report_demand(
         entity_id=entity_id(round_id, institution_id, group_id),
         round_id=round_id,
         before=before,
-        after=_state(row),
+        after=audited_state(row),
     )
     return row, False
 
@@ -367,7 +367,7 @@ def bulk_report(
                             "version": old["version"] + 1,
                         }
                     )
-                    changes.append(audit.Change(eid, _state(old), after))
+                    changes.append(audit.Change(eid, audited_state(old), after))
             counts["lines"] += len(lines)
             counts["created"] += len(inserts)
             yield inserts
@@ -439,7 +439,7 @@ def review(
             "invalid review",
             [("body.volume", f"exceeds max_unit_volume {rules_of(r).max_unit_volume}")],
         )
-    before = _state(row)
+    before = audited_state(row)
     row.review_status = {
         "accept": ReviewStatus.accepted,
         "adjust": ReviewStatus.adjusted,
@@ -462,7 +462,7 @@ def review(
         entity_id=entity_id(round_id, institution_id, group_id),
         round_id=round_id,
         before=before,
-        after=_state(row),
+        after=audited_state(row),
     )
     return row
 

@@ -64,13 +64,6 @@ from solver.demand import is_below_floor
 from solver.rules import RuleSet
 
 ENTITY = "round"
-AUDITED_DEMAND = (
-    "reported",
-    "last_year_usage",
-    "preferred_enterprise_id",
-    "flagged",
-    "review_status",
-)
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -417,7 +410,8 @@ def _demands(
             audit.Change(
                 demand.entity_id(r.id, row["institution_id"], row["group_id"]),
                 None,
-                {k: row[k] for k in AUDITED_DEMAND},
+                # as every change of a report is recorded: with the review, who and why
+                demand.audited_state(row),
             )
             for row in rows
         ],

@@ -309,6 +309,16 @@ def test_the_export_carries_the_bureaus_review(api: Api, clock: FixedClock) -> N
     ]
     exported_again = api.client.get("/api/v1/rounds/COPY-1/document", headers=api.bureau).json()
     assert exported_again["demands"] == exported["demands"]
+    # SPEC §3: every adjustment is recorded with who, when and why, imported ones too
+    events = api.client.get(
+        "/api/v1/audit",
+        params={"round_id": "COPY-1", "entity_type": "demand_report"},
+        headers=api.bureau,
+    ).json()["items"]
+    imported = next(e for e in events if e["action"] == "import" and "AML-ORAL" in e["entity_id"])
+    assert imported["after"]["adjusted_volume"] == 60000
+    assert imported["after"]["review_reason"] == "reviewed in the imported round document"
+    assert imported["after"]["reviewed_by"]
 
 
 def test_a_reviewed_volume_below_the_floor_must_be_accepted_to_import(api: Api) -> None:
