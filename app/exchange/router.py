@@ -37,8 +37,11 @@ def import_round(
     """Store a round document as a round. The document is validated as `vbp simulate`
     validates it (422 with `errors[].field` such as `bids[3].pack_price`). Institutions and
     enterprises are registered when missing and matched when present (a different region or
-    credit level is a 422). The round ends in `bids_opened` when the document has bids,
-    `demand_locked` when it has demands only, `draft` otherwise."""
+    credit level is a 422). A demand line's `accepted_below_floor` becomes an accepted review
+    and its `reviewed` (an extension of the format: the report as the bureau reviewed it) an
+    adjustment, or a rejection when it is 0 and not accepted; a `reviewed` volume below the
+    floor must be accepted (422 otherwise). The round ends in `bids_opened` when the document
+    has bids, `demand_locked` when it has demands only, `draft` otherwise."""
     parsed = parse_document(decode_body(body, request.headers.get("content-type")))
     result = service.import_document(session, parsed=parsed, actor=principal, now=clock.now())
     response.headers["Location"] = f"/api/v1/rounds/{result.round.id}"
@@ -65,7 +68,10 @@ def export_round(
     format: Literal["json", "yaml"] = "json",
 ) -> Response:
     """The stored round as a round document, for `vbp simulate` or another service. Bids are
-    included only once they are opened; before that `bids` is empty (sealed bids, SPEC §5)."""
+    included only once they are opened; before that `bids` is empty (sealed bids, SPEC §5).
+    A demand line holds the institution's own `reported` figure; where the bureau adjusted or
+    rejected it, `reviewed` (an extension of ROUND_DOCUMENT.md) holds the reviewed report the
+    base volume follows from (0 for a rejection: the floor)."""
     data: dict[str, Any] = service.export_document(session, load_round(session, round_id))
     if format == "yaml":
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
