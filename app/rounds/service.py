@@ -118,6 +118,25 @@ def list_rounds(
     return (rows[:limit], rows[limit - 1].id) if len(rows) > limit else (rows, None)
 
 
+def _no_award_running(session: Session, r: Round, *, doing: str) -> None:
+    """409 while an award job of the round is queued or running: it took the round as it was
+    when requested, and its outcome would contradict a change made meanwhile."""
+    from app.award.models import AwardJob, JobStatus
+
+    job = session.exec(
+        select(AwardJob.id).where(
+            AwardJob.round_id == r.id,
+            col(AwardJob.status).in_((JobStatus.queued, JobStatus.running)),
+        )
+    ).first()
+    if job is not None:
+        raise WrongState(
+            f"cannot {doing}: award job {job} of round {r.id} is still running on the round "
+            "as it was requested; wait for it to end",
+            state=r.state.value,
+        )
+
+
 def update_round(
     session: Session,
     *,
@@ -153,6 +172,7 @@ def update_round(
                 "start can only be given to a round that has none",
                 state=r.state.value,
             )
+        _no_award_running(session, r, doing="change the agreement start")
     if any(f.startswith("demand_") for f in changes):
         require_state(r, S.draft, S.demand_open, doing="change the demand window")
     if any(f.startswith("bidding_") for f in changes):

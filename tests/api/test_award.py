@@ -202,6 +202,20 @@ def test_a_job_left_behind_by_a_stopped_service_does_not_block_the_award(
     assert old["status"] == "failed" and "interrupted" in old["error"]
 
 
+def test_the_agreement_start_waits_for_a_running_award(
+    world: World, database: TestDatabase
+) -> None:
+    # the job took the round as requested: its outcome names the start it saw
+    bid_all(world)
+    world.open_bids()
+    job_id = running_job(database.engine or make_engine(database.url), requested_by="bureau")
+    r = world.client.patch(
+        f"/api/v1/rounds/{ROUND}", json={"agreement_start": "2027-02-01"}, headers=world.api.bureau
+    )
+    body = assert_problem(r, 409, type_suffix="wrong-state")
+    assert f"award job {job_id}" in body["detail"]
+
+
 def test_an_unknown_job_is_404(world: World) -> None:
     assert_problem(world.client.get("/api/v1/jobs/999", headers=world.api.bureau), 404)
 
