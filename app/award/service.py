@@ -16,6 +16,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -38,6 +39,7 @@ from app.award.schemas import AwardRequest, JobProgress, JobPublic
 from app.award.worker import EngineResult
 from app.bulk_write import bulk_insert, copy_prepared
 from app.clock import Clock
+from app.demand.models import DemandReport
 from app.errors import Conflict, DomainError, NotFound, TransitionBlocked
 from app.exchange.service import export_document
 from app.rounds import service as rounds
@@ -225,7 +227,49 @@ def store_outcome(
             copy_prepared(session, table, COLUMNS[name], rows)  # PostgreSQL
         else:
             bulk_insert(session, table, rows)
+    _check_bases_as_locked(session, r)
     return stored
+
+
+def _check_bases_as_locked(session: Session, r: Round) -> None:
+    """SPEC §3: the outcome's base volumes are the ones locking fixed, which each institution
+    has read on its report since. The award recomputes them from the reviews (the exported
+    document); should the two ever disagree, the outcome is not stored, so no published number
+    contradicts another (a 409 that names the first reports that differ)."""
+    o = OutcomeVolume.__table__  # type: ignore[attr-defined]
+    d = DemandReport.__table__  # type: ignore[attr-defined]
+    locked_flag = sa.cast(d.c.base_flag, sa.String)
+    differing = session.execute(
+        sa.select(o.c.institution_id, o.c.group_id, o.c.base_volume, o.c.flag)
+        .add_columns(d.c.base_volume.label("locked"), locked_flag.label("locked_flag"))
+        .join(
+            d,
+            sa.and_(
+                d.c.round_id == o.c.round_id,
+                d.c.institution_id == o.c.institution_id,
+                d.c.group_id == o.c.group_id,
+            ),
+        )
+        .where(
+            o.c.round_id == r.id,
+            sa.or_(
+                o.c.base_volume.is_distinct_from(d.c.base_volume),
+                o.c.flag.is_distinct_from(locked_flag),
+            ),
+        )
+        .order_by(o.c.institution_id, o.c.group_id)
+        .limit(3)
+    ).all()
+    if differing:
+        shown = "; ".join(
+            f"{x.institution_id}/{x.group_id}: outcome {x.base_volume} ({x.flag or 'no flag'}), "
+            f"locked {x.locked} ({x.locked_flag or 'no flag'})"
+            for x in differing
+        )
+        raise Conflict(
+            f"the outcome's base volumes differ from those locked for round {r.id} ({shown}); "
+            "nothing was stored"
+        )
 
 
 def complete_job(engine: Engine, clock: Clock, job_id: int, result: EngineResult) -> None:

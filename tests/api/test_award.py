@@ -216,6 +216,28 @@ def test_the_agreement_start_waits_for_a_running_award(
     assert f"award job {job_id}" in body["detail"]
 
 
+def test_an_outcome_whose_bases_differ_from_the_locked_ones_is_not_stored(
+    world: World, database: TestDatabase
+) -> None:
+    from app.demand.models import DemandReport
+
+    bid_all(world)
+    world.open_bids()
+    # a locked base that the reviews no longer give (e.g. locked by an older service)
+    with Session(database.engine or make_engine(database.url)) as session:
+        report = session.exec(select(DemandReport).order_by(DemandReport.id)).first()
+        assert report is not None and report.base_volume is not None
+        report.base_volume += 1
+        session.add(report)
+        session.commit()
+        where = f"{report.institution_id}/{report.group_id}"
+    job = world.award()
+    assert job["status"] == "failed"
+    assert "differ from those locked" in job["error"] and where in job["error"]
+    r = world.client.get(f"/api/v1/rounds/{ROUND}", headers=world.api.bureau)
+    assert r.json()["state"] == "bids_opened"
+
+
 def test_an_unknown_job_is_404(world: World) -> None:
     assert_problem(world.client.get("/api/v1/jobs/999", headers=world.api.bureau), 404)
 
