@@ -103,6 +103,8 @@ class OutcomeVolume(SQLModel, table=True):
     base_volume: int = Field(sa_type=sa.BigInteger)
     agreed_volume: int = Field(sa_type=sa.BigInteger)
     flag: str | None = Field(default=None, max_length=30)
+    # the report as the bureau reviewed it, where that is not `reported` (adjusted; 0 rejected)
+    reviewed: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class OutcomeAllocation(SQLModel, table=True):

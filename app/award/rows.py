@@ -52,6 +52,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "base_volume",
         "agreed_volume",
         "flag",
+        "reviewed",
     ),
     "outcome_allocations": (
         "round_id",
@@ -142,6 +143,7 @@ def outcome_rows(round_id: str, outcome: dict[str, Any]) -> dict[str, Rows]:
                 "base_volume": v["base_volume"],
                 "agreed_volume": v["agreed_volume"],
                 "flag": v["flag"],
+                "reviewed": v.get("reviewed"),
             }
             for v in outcome["volumes"]
         ],

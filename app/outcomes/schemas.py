@@ -36,7 +36,12 @@ class GroupResult(BaseModel):
 class VolumeRow(BaseModel):
     institution: str
     group: str
-    reported: int
+    reported: int = Field(description="what the institution reported")
+    reviewed: int | None = Field(
+        default=None,
+        description="the report as the bureau reviewed it, where that is not `reported`: an "
+        "adjusted volume, or 0 for a rejected report (the base is then the floor)",
+    )
     base_volume: int
     agreed_volume: int
     flag: str | None

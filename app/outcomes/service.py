@@ -165,6 +165,7 @@ def institution_outcome(session: Session, round_id: str, institution_id: str) ->
                 institution=v.institution_id,
                 group=v.group_id,
                 reported=v.reported,
+                reviewed=v.reviewed,
                 base_volume=v.base_volume,
                 agreed_volume=v.agreed_volume,
                 flag=v.flag,

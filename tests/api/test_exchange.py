@@ -82,6 +82,24 @@ def test_import_then_award_gives_what_vbp_simulate_prints(
     assert _without_seconds(stored.text) == _without_seconds(printed)
 
 
+def test_an_institution_reads_its_report_beside_the_reviewed_one(
+    api: Api, document: dict[str, Any]
+) -> None:
+    (line,) = [
+        d for d in document["demands"] if (d["institution"], d["group"]) == ("H002", "AML-ORAL")
+    ]
+    line["reviewed"] = 70000  # the bureau adjusted the 50000 reported
+    _import(api, document)
+    r = api.client.post("/api/v1/rounds/YN-DEMO-2027/award", json={}, headers=api.bureau)
+    assert poll_job(api.client, api.bureau, r.json()["id"])["status"] == "succeeded"
+    assert api.move("YN-DEMO-2027", "published").status_code == 200
+    view = api.client.get(
+        "/api/v1/rounds/YN-DEMO-2027/outcome", headers=api._token("institutions", "H002")
+    ).json()
+    rows = {v["group"]: (v["reported"], v["reviewed"], v["base_volume"]) for v in view["volumes"]}
+    assert rows["AML-ORAL"] == (50000, 70000, 70000)
+
+
 def test_a_round_with_demands_only_is_imported_demand_locked(
     api: Api, document: dict[str, Any]
 ) -> None:
