@@ -58,6 +58,26 @@ def base_volume(
     return BaseVolume(-(-p * last_year_usage // q), "below_floor_raised")  # ceil
 
 
+def reviewed_base_volume(
+    *,
+    reported: int,
+    reviewed: int | None,
+    last_year_usage: int,
+    accepted_below_floor: bool,
+    rules: RuleSet,
+) -> BaseVolume:
+    """SPEC §3 for a round document's demand line: the base follows from the reviewed report
+    where there is one (`reviewed`), else from the report; a reviewed 0 that the bureau did
+    not accept below the floor is a rejection."""
+    return base_volume(
+        reported=reported if reviewed is None else reviewed,
+        last_year_usage=last_year_usage,
+        accepted_below_floor=accepted_below_floor,
+        rules=rules,
+        rejected=reviewed == 0 and not accepted_below_floor,
+    )
+
+
 def agreed_volume(base: int, agreed_ratio: Decimal) -> int:
     """SPEC §7: 约定采购量 = round-half-up(base × agreed ratio), per institution."""
     p, q = _fraction(agreed_ratio)

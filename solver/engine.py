@@ -21,7 +21,7 @@ from solver.allocation import (
     allocate_by_rule,
     allocate_min_cost,
 )
-from solver.demand import agreed_volume, base_volume
+from solver.demand import agreed_volume, reviewed_base_volume
 from solver.document import Demand, Round
 from solver.money import round_money, round_ucp
 from solver.rules import RuleSet
@@ -116,13 +116,12 @@ def _simulate(
     # (institution, demand line, base volume, flag) per group
     demands_by_group: dict[str, list[tuple[str, Demand, int, str | None]]] = defaultdict(list)
     for d in doc.demands:
-        bv = base_volume(
-            # SPEC §3: the base is the reviewed report; reviewed 0, not accepted, is a rejection
-            reported=d.reported if d.reviewed is None else d.reviewed,
+        bv = reviewed_base_volume(
+            reported=d.reported,
+            reviewed=d.reviewed,
             last_year_usage=d.last_year_usage,
             accepted_below_floor=d.accepted_below_floor,
             rules=rules,
-            rejected=d.reviewed == 0 and not d.accepted_below_floor,
         )
         demands_by_group[d.group].append((d.institution, d, bv.base_volume, bv.flag))
 

@@ -20,6 +20,7 @@
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
@@ -39,7 +40,8 @@ from app.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
 from app.rounds.access import check_window, load_round, require_state, rules_of
 from app.rounds.lifecycle import RoundState
 from app.rounds.models import Round
-from solver.demand import base_volume, is_below_floor
+from solver.demand import is_below_floor, reviewed_base_volume
+from solver.rules import RuleSet
 
 ENTITY = "demand_report"
 # lines of a bulk upload checked (and their new reports sent to the database) at a time
@@ -501,22 +503,43 @@ def list_reports(
     return rows, None
 
 
-def _base(row: Any, rules: Any) -> tuple[int, BaseFlag | None]:
-    status = row["review_status"]
+def review_of(
+    status: ReviewStatus | str | None,
+    *,
+    flagged: bool,
+    adjusted_volume: int | None,
+    last_year_usage: int,
+    floor_ratio: Decimal,
+) -> tuple[int | None, bool]:
+    """A report's review as a round document's demand line states it (see the module
+    docstring): the reviewed figure (None where the report itself stands; 0 for a rejection)
+    and `accepted_below_floor`. Locking and the export both read a review through this, and
+    the engine turns it into a base volume (solver.demand.reviewed_base_volume), so the
+    locked bases and the award's outcome agree."""
     if status == ReviewStatus.accepted:
-        return row["reported"], BaseFlag.below_floor_accepted if row["flagged"] else None
+        return None, flagged
     if status == ReviewStatus.adjusted:
-        # the bureau set a base below the floor: accepted below it, as the outcome says (the
-        # award's document carries such a line with accepted_below_floor, app.exchange)
-        adjusted = row["adjusted_volume"]
-        below = is_below_floor(adjusted, row["last_year_usage"], rules.demand_floor_ratio)
-        return adjusted, BaseFlag.below_floor_accepted if below else None
-    result = base_volume(
-        # rejected: the floor rule gives the base (see the module docstring)
-        rejected=status == ReviewStatus.rejected,
-        reported=row["reported"],
+        assert adjusted_volume is not None
+        # the bureau's own figure stands, below the floor too
+        return adjusted_volume, is_below_floor(adjusted_volume, last_year_usage, floor_ratio)
+    if status == ReviewStatus.rejected:
+        return 0, False
+    return None, False
+
+
+def _base(row: Any, rules: RuleSet) -> tuple[int, BaseFlag | None]:
+    reviewed, accepted = review_of(
+        row["review_status"],
+        flagged=row["flagged"],
+        adjusted_volume=row["adjusted_volume"],
         last_year_usage=row["last_year_usage"],
-        accepted_below_floor=False,
+        floor_ratio=rules.demand_floor_ratio,
+    )
+    result = reviewed_base_volume(
+        reported=row["reported"],
+        reviewed=reviewed,
+        last_year_usage=row["last_year_usage"],
+        accepted_below_floor=accepted,
         rules=rules,
     )
     return result.base_volume, None if result.flag is None else BaseFlag(result.flag)

@@ -98,22 +98,18 @@ def _group(g: Group) -> dict[str, Any]:
 
 def demand_line(row: DemandReport, floor_ratio: Any) -> dict[str, Any]:
     """A report as a document demand line that gives the base volume locking gives."""
-    usage = row.last_year_usage
-    reviewed: int | None = None
-    accepted = False
-    if row.review_status is ReviewStatus.accepted:
-        accepted = row.flagged
-    elif row.review_status is ReviewStatus.adjusted:
-        assert row.adjusted_volume is not None
-        reviewed = row.adjusted_volume
-        accepted = is_below_floor(reviewed, usage, floor_ratio)
-    elif row.review_status is ReviewStatus.rejected:
-        reviewed = 0
+    reviewed, accepted = demand.review_of(
+        row.review_status,
+        flagged=row.flagged,
+        adjusted_volume=row.adjusted_volume,
+        last_year_usage=row.last_year_usage,
+        floor_ratio=floor_ratio,
+    )
     line: dict[str, Any] = {
         "institution": row.institution_id,
         "group": row.group_id,
         "reported": row.reported,
-        "last_year_usage": usage,
+        "last_year_usage": row.last_year_usage,
     }
     if reviewed is not None:
         line["reviewed"] = reviewed
@@ -376,7 +372,7 @@ def _demands(
             )
         else:
             status, reason = (ReviewStatus.pending if flagged else None), None
-        reviewed = status in (ReviewStatus.accepted, ReviewStatus.adjusted, ReviewStatus.rejected)
+        decided = reason is not None  # by the document, on behalf of the importing bureau
         rows.append(
             {
                 "round_id": r.id,
@@ -389,8 +385,8 @@ def _demands(
                 "review_status": None if status is None else status.value,
                 "adjusted_volume": d.reviewed if status is ReviewStatus.adjusted else None,
                 "review_reason": reason,
-                "reviewed_by": actor.token_name if reviewed else None,
-                "reviewed_at": now if reviewed else None,
+                "reviewed_by": actor.token_name if decided else None,
+                "reviewed_at": now if decided else None,
                 "base_volume": None,
                 "base_flag": None,
                 "version": 1,
