@@ -22,6 +22,10 @@ class JobStatus(StrEnum):
     failed = "failed"
 
 
+# a job that has not ended yet
+ACTIVE = (JobStatus.queued, JobStatus.running)
+
+
 class AwardJob(SQLModel, table=True):
     __tablename__ = "award_jobs"
     __table_args__ = (sa.Index("ix_award_jobs_round_status", "round_id", "status"),)

@@ -24,6 +24,7 @@ from app.audit import service as audit
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.award.models import (
+    ACTIVE,
     AwardJob,
     JobStatus,
     OutcomeAllocation,
@@ -50,7 +51,6 @@ from app.rounds.models import Round
 logger = logging.getLogger("vbp.award")
 
 ENTITY = "award_job"
-ACTIVE = (JobStatus.queued, JobStatus.running)
 STAGES = 5  # solver.engine.simulate reports five stages
 
 

@@ -318,7 +318,8 @@ def _retire_current(
     session: Session, round_id: str, enterprise_id: str, group_id: str
 ) -> StoredBid | None:
     """The enterprise's current version in the group, now marked replaced (the caller appends
-    the new one with `_insert_recorded`, or fails and the transaction rolls back); None if it has none."""
+    the new one with `_insert_recorded`, or fails and the transaction rolls back); None if it
+    has none."""
     return (
         session.connection()
         .execute(

@@ -121,13 +121,10 @@ def list_rounds(
 def _no_award_running(session: Session, r: Round, *, doing: str) -> None:
     """409 while an award job of the round is queued or running: it took the round as it was
     when requested, and its outcome would contradict a change made meanwhile."""
-    from app.award.models import AwardJob, JobStatus
+    from app.award.models import ACTIVE, AwardJob
 
     job = session.exec(
-        select(AwardJob.id).where(
-            AwardJob.round_id == r.id,
-            col(AwardJob.status).in_((JobStatus.queued, JobStatus.running)),
-        )
+        select(AwardJob.id).where(AwardJob.round_id == r.id, col(AwardJob.status).in_(ACTIVE))
     ).first()
     if job is not None:
         raise WrongState(
