@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -26,7 +26,7 @@ def copy_value(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     text = value if isinstance(value, str) else str(value)
-    return text.translate(_ESCAPES) if _NEEDS_ESCAPE.search(text) else text
+    return text.translate(_ESCAPES) if NEEDS_ESCAPE.search(text) else text
 
 
 def copy_lines(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:

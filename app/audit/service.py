@@ -11,7 +11,7 @@ read a bid's price). Two hooks make that hard to get wrong:
 """
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,7 +24,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.audit.models import AuditEvent
 from app.auth.service import Principal
-from app.bulk_write import BulkInsert
+from app.bulk_write import bulk_insert_chunks, chunked
 
 Payload = dict[str, Any]
 Redactor = Callable[[Payload], Payload]
@@ -253,42 +253,21 @@ def record_many(
     changes: Sequence[Change],
     redact: Redactor | None = None,
 ) -> None:
-    """Many events of one kind in one multi-row INSERT (bulk uploads, locking)."""
-    record_many_later(
-        session,
-        actor=actor,
-        now=now,
-        action=action,
-        entity_type=entity_type,
-        round_id=round_id,
-        changes=changes,
-        redact=redact,
-    ).write(session)
-
-
-def record_many_later(
-    session: Session,
-    *,
-    actor: "Principal | AuditActor",
-    now: datetime,
-    action: str,
-    entity_type: str,
-    round_id: str | None,
-    changes: Sequence[Change],
-    redact: Redactor | None = None,
-) -> BulkInsert:
-    """`record_many`'s events, to be written with `.write(session)` after the changes they
-    record; `.start()` builds them in a background thread meanwhile (app.bulk_write). They
-    are built from `changes` when started (or written): it must be complete by then."""
+    """Many events of one kind (bulk uploads, locking), written at once (after the changes
+    already in the database). On PostgreSQL they are built a chunk at a time and streamed
+    with COPY: the database writes one chunk while the next is built."""
     who = AuditActor.of(actor)
 
-    def rows() -> list[Payload]:
-        return [
-            _event(who, now, action, entity_type, c.entity_id, round_id, c.before, c.after, redact)
-            for c in changes
-        ]
+    def chunks() -> Iterator[list[Payload]]:
+        for chunk in chunked(changes):
+            yield [
+                _event(
+                    who, now, action, entity_type, c.entity_id, round_id, c.before, c.after, redact
+                )
+                for c in chunk
+            ]
 
-    return BulkInsert(session, AuditEvent.__table__, rows)  # type: ignore[attr-defined]
+    bulk_insert_chunks(session, _AUDIT_TABLE, chunks())
 
 
 def list_events(

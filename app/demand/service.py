@@ -375,7 +375,10 @@ def bulk_report(
             yield inserts
         _reject(checker.errors, counts["lines"])
 
-    events = audit.record_many_later(
+    bulk_insert_chunks(session, TABLE, new_reports())
+    bulk_update(session, TABLE, updates)
+    # streamed after the reports: PostgreSQL writes a chunk of events while the next is built
+    audit.record_many(
         session,
         actor=actor,
         now=now,
@@ -384,14 +387,6 @@ def bulk_report(
         round_id=round_id,
         changes=changes,
     )
-    try:
-        # the audit events are built while PostgreSQL checks the new reports' foreign keys
-        bulk_insert_chunks(session, TABLE, new_reports(), while_waiting=events.start)
-        bulk_update(session, TABLE, updates)
-    except BaseException:
-        events.cancel()
-        raise
-    events.write(session)
     return BulkResult(
         round_id=round_id,
         institution_id=institution_id,

@@ -1,5 +1,4 @@
-"""app.bulk_write: rows written a chunk at a time (COPY on PostgreSQL), all or nothing; rows
-made in a background thread and written after the others."""
+"""app.bulk_write: rows written a chunk at a time (COPY on PostgreSQL), all or nothing."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -47,18 +46,12 @@ def stored(session: Session) -> list[tuple[str, Any]]:
     return [(r.entity_id, r.after) for r in rows]
 
 
-def test_chunks_are_written_in_order_and_while_waiting_runs_once(
-    session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_chunks_are_written_in_order(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bulk_write, "_CHUNK", 2)
-    waited: list[int] = []
     chunks = [[event(1), event(2)], [], [event(3)]]
-    bulk_write.bulk_insert_chunks(
-        session, TABLE, iter(chunks), while_waiting=lambda: waited.append(1)
-    )
+    bulk_write.bulk_insert_chunks(session, TABLE, iter(chunks))
     bulk_write.bulk_insert(session, TABLE, [event(i) for i in range(4, 9)])
     session.commit()
-    assert waited == [1]
     got = stored(session)
     assert [entity for entity, _ in got] == [f"T{i}" for i in range(1, 9)]
     assert got[0][1] == {"n": 1, "note": "back\\slash\nnewline"}  # escaped for COPY, read back
@@ -68,19 +61,14 @@ def test_chunks_are_written_in_order_and_while_waiting_runs_once(
 def test_an_exception_from_the_chunks_is_raised_and_a_rollback_leaves_nothing(
     session: Session,
 ) -> None:
-    waited: list[int] = []
-
     def chunks() -> Iterator[list[dict[str, Any]]]:
         yield [event(1), event(2)]
         yield [event(3)]
         raise ValueError("line 4 is bad")
 
     with pytest.raises(ValueError, match="line 4 is bad"):
-        bulk_write.bulk_insert_chunks(
-            session, TABLE, chunks(), while_waiting=lambda: waited.append(1)
-        )
+        bulk_write.bulk_insert_chunks(session, TABLE, chunks())
     session.rollback()
-    assert waited == []
     assert stored(session) == []
     # the connection is fine afterwards
     bulk_write.bulk_insert(session, TABLE, [event(5)])
@@ -88,38 +76,26 @@ def test_an_exception_from_the_chunks_is_raised_and_a_rollback_leaves_nothing(
     assert [entity for entity, _ in stored(session)] == ["T5"]
 
 
-def test_nothing_to_insert_still_runs_while_waiting(session: Session) -> None:
-    waited: list[int] = []
-    bulk_write.bulk_insert_chunks(
-        session, TABLE, iter([[], []]), while_waiting=lambda: waited.append(1)
-    )
-    assert waited == [1]
+def test_nothing_to_insert(session: Session) -> None:
+    bulk_write.bulk_insert_chunks(session, TABLE, iter([[], []]))
+    bulk_write.bulk_insert(session, TABLE, [])
     assert stored(session) == []
 
 
-@pytest.mark.parametrize("started", [True, False], ids=["started", "not-started"])
-def test_a_bulk_insert_made_meanwhile_is_written_after(session: Session, started: bool) -> None:
-    made: list[int] = []
+def test_chunked_slices_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk_write, "_CHUNK", 2)
+    assert list(bulk_write.chunked([1, 2, 3, 4, 5])) == [[1, 2], [3, 4], [5]]
+    assert list(bulk_write.chunked([])) == []
 
-    def make_rows() -> list[dict[str, Any]]:
-        made.append(1)
-        return [event(i) for i in range(10, 13)]
 
-    later = bulk_write.BulkInsert(session, TABLE, make_rows)
-    bulk_write.bulk_insert(
-        session, TABLE, [event(1), event(2)], while_waiting=later.start if started else None
-    )
-    later.write(session)
+def test_a_varying_text_column_is_escaped_where_one_value_needs_it(session: Session) -> None:
+    rows = [event(1), event(2), event(3)]
+    rows[1]["entity_id"] = "T2\twith\\ a tab\nand a newline"
+    rows[2]["entity_id"] = ""
+    bulk_write.bulk_insert(session, TABLE, rows)
     session.commit()
-    assert made == [1]
-    assert [entity for entity, _ in stored(session)] == ["T1", "T2", "T10", "T11", "T12"]
-
-
-def test_a_background_failure_is_raised_by_write(session: Session) -> None:
-    def make_rows() -> list[dict[str, Any]]:
-        raise RuntimeError("could not build the events")
-
-    later = bulk_write.BulkInsert(session, TABLE, make_rows)
-    later.start()
-    with pytest.raises(RuntimeError, match="could not build"):
-        later.write(session)
+    assert [entity for entity, _ in stored(session)] == [
+        "T1",
+        "T2\twith\\ a tab\nand a newline",
+        "",
+    ]
