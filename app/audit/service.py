@@ -11,7 +11,7 @@ read a bid's price). Two hooks make that hard to get wrong:
 """
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -250,12 +250,13 @@ def record_many(
     action: str,
     entity_type: str,
     round_id: str | None,
-    changes: Sequence[Change],
+    changes: Iterable[Change],
     redact: Redactor | None = None,
 ) -> None:
     """Many events of one kind (bulk uploads, locking), written at once (after the changes
     already in the database). On PostgreSQL they are built a chunk at a time and streamed
-    with COPY: the database writes one chunk while the next is built."""
+    with COPY: the database writes one chunk while the next is built. `changes` may be a
+    generator: it is taken a chunk at a time too."""
     who = AuditActor.of(actor)
 
     def chunks() -> Iterator[list[Payload]]:

@@ -18,22 +18,23 @@
   line, adjust it to 0.
 """
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import RowMapping, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.actors.models import Enterprise, Institution
 from app.audit import service as audit
 from app.auth.service import Principal
-from app.bulk_write import bulk_insert_chunks, bulk_update
+from app.bulk_write import Columns, bulk_insert_chunks, bulk_update
 from app.catalog.models import Group
 from app.concurrency import check_if_match
-from app.demand.bulk import LineChecker, named_enterprises
+from app.demand.bulk import Line, LineChecker, named_enterprises
 from app.demand.models import BaseFlag, DemandReport, ReviewStatus
 from app.demand.schemas import BulkResult, DemandFields, ReviewRequest
 from app.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
@@ -47,6 +48,10 @@ ENTITY = "demand_report"
 # lines of a bulk upload checked (and their new reports sent to the database) at a time
 _CHECK_CHUNK = 500
 TABLE = DemandReport.__table__  # type: ignore[attr-defined]
+_GROUP = operator.attrgetter("group")
+_REPORTED = operator.attrgetter("reported")
+_USAGE = operator.attrgetter("last_year_usage")
+_PREFERRED = operator.attrgetter("preferred_enterprise")
 # fields of a report that the audit trail shows: always these ...
 _AUDITED = ("reported", "last_year_usage", "preferred_enterprise_id", "flagged", "review_status")
 # ... and these when set (a review, a base volume)
@@ -304,7 +309,9 @@ def bulk_report(
     }
     floor = rules.demand_floor_ratio
     updates: list[dict[str, Any]] = []
-    changes: list[audit.Change] = []
+    # the good lines that change something, in line order, for the audit trail: the line,
+    # whether it is flagged, and the report it replaces (None: a new report)
+    audited: list[tuple[Line, bool, RowMapping | None]] = []
     counts = {"lines": 0, "created": 0, "flagged": 0}
     pending = ReviewStatus.pending.value
     # a new report clears an earlier review and base volume
@@ -318,43 +325,42 @@ def bulk_report(
             "base_flag",
         )
     )
+    same = {
+        **cleared,
+        "round_id": round_id,
+        "institution_id": institution_id,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
 
-    def new_reports() -> Iterator[list[dict[str, Any]]]:
-        """The new reports, a chunk of lines at a time; raises InvalidInput at the end if
-        any line is bad (which abandons what was written)."""
+    def after(line: Line, flagged: bool) -> dict[str, Any]:
+        """The audited fields of the line's report (= audited_state of its values: no review,
+        no base volume)."""
+        return {
+            "reported": line.reported,
+            "last_year_usage": line.last_year_usage,
+            "preferred_enterprise_id": line.preferred_enterprise,
+            "flagged": flagged,
+            "review_status": pending if flagged else None,
+        }
+
+    def new_reports() -> Iterator[Columns]:
+        """The new reports, a chunk of lines at a time, column by column; raises
+        InvalidInput at the end if any line is bad (which abandons what was written)."""
         for start in range(0, len(rows), _CHECK_CHUNK):
             lines = checker.check(rows[start : start + _CHECK_CHUNK])
             if checker.errors:
                 continue  # keep checking, to report every bad line; write nothing more
-            inserts: list[dict[str, Any]] = []
+            new: list[Line] = []
+            flags: list[bool] = []
             for line in lines:
                 flagged = is_below_floor(line.reported, line.last_year_usage, floor)
-                counts["flagged"] += flagged
-                # the audited fields of the new report (= _state of its values: no review, no
-                # base volume), built once for the row and the audit event alike
-                after = {
-                    "reported": line.reported,
-                    "last_year_usage": line.last_year_usage,
-                    "preferred_enterprise_id": line.preferred_enterprise,
-                    "flagged": flagged,
-                    "review_status": pending if flagged else None,
-                }
-                eid = entity_id(round_id, institution_id, line.group)
                 old = existing.get(line.group)
                 if old is None:
-                    inserts.append(
-                        {
-                            **after,
-                            **cleared,
-                            "updated_at": now,
-                            "round_id": round_id,
-                            "institution_id": institution_id,
-                            "group_id": line.group,
-                            "version": 1,
-                            "created_at": now,
-                        }
-                    )
-                    changes.append(audit.Change(eid, None, after))
+                    new.append(line)
+                    flags.append(flagged)
+                    audited.append((line, flagged, None))
                 elif (old["reported"], old["last_year_usage"], old["preferred_enterprise_id"]) != (
                     line.reported,
                     line.last_year_usage,
@@ -362,22 +368,43 @@ def bulk_report(
                 ):
                     updates.append(
                         {
-                            **after,
+                            **after(line, flagged),
                             **cleared,
                             "updated_at": now,
                             "id": old["id"],
                             "version": old["version"] + 1,
                         }
                     )
-                    changes.append(audit.Change(eid, audited_state(old), after))
+                    audited.append((line, flagged, old))
+                counts["flagged"] += flagged
             counts["lines"] += len(lines)
-            counts["created"] += len(inserts)
-            yield inserts
+            counts["created"] += len(new)
+            yield Columns(
+                varying={
+                    "group_id": list(map(_GROUP, new)),
+                    "reported": list(map(_REPORTED, new)),
+                    "last_year_usage": list(map(_USAGE, new)),
+                    "preferred_enterprise_id": list(map(_PREFERRED, new)),
+                    "flagged": flags,
+                    "review_status": [pending if f else None for f in flags],
+                },
+                same=same,
+            )
         _reject(checker.errors, counts["lines"])
+
+    def changes() -> Iterator[audit.Change]:
+        for line, flagged, old in audited:
+            yield audit.Change(
+                entity_id(round_id, institution_id, line.group),
+                None if old is None else audited_state(old),
+                after(line, flagged),
+            )
 
     bulk_insert_chunks(session, TABLE, new_reports())
     bulk_update(session, TABLE, updates)
-    # streamed after the reports: PostgreSQL writes a chunk of events while the next is built
+    # after the reports, and streamed: PostgreSQL writes a chunk of events while the next is
+    # built (here, not while the reports were written: there the checking kept this thread
+    # busier than the database)
     audit.record_many(
         session,
         actor=actor,
@@ -385,7 +412,7 @@ def bulk_report(
         action="report",
         entity_type=ENTITY,
         round_id=round_id,
-        changes=changes,
+        changes=changes(),
     )
     return BulkResult(
         round_id=round_id,

@@ -99,3 +99,26 @@ def test_a_varying_text_column_is_escaped_where_one_value_needs_it(session: Sess
         "T2\twith\\ a tab\nand a newline",
         "",
     ]
+
+
+def test_chunks_given_column_by_column(session: Session) -> None:
+    same = {k: v for k, v in event(0).items() if k not in ("entity_id", "after")}
+    chunks = [
+        bulk_write.Columns(
+            varying={"entity_id": ["T1", "T2"], "after": [{"n": 1}, {"n": "二"}]},
+            same=same,
+        ),
+        bulk_write.Columns(varying={"entity_id": [], "after": []}, same=same),
+        bulk_write.Columns(varying={"entity_id": ["T3"], "after": [None]}, same=same),
+    ]
+    bulk_write.bulk_insert_chunks(session, TABLE, iter(chunks))
+    session.commit()
+    assert stored(session) == [("T1", {"n": 1}), ("T2", {"n": "二"}), ("T3", None)]
+    assert set(session.execute(sa.select(TABLE.c.actor_name)).scalars()) == {"desk\twith a tab"}
+
+
+def test_json_values_are_escaped_only_where_needed(session: Session) -> None:
+    afters = [{"n": 1}, {"path": "C:\\drugs"}, {"line": "one\ntwo"}, {"plain": "氨氯地平"}]
+    bulk_write.bulk_insert(session, TABLE, [event(i, after) for i, after in enumerate(afters)])
+    session.commit()
+    assert [after for _, after in stored(session)] == afters
