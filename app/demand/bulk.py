@@ -8,17 +8,18 @@ report is line 2; in JSON, line n is the n-th element of the array.
 import csv
 import io
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.errors import FieldError
 
 COLUMNS = ("group", "reported", "last_year_usage", "preferred_enterprise")
 REQUIRED = ("group", "reported", "last_year_usage")
+_COLUMN_SET = frozenset(COLUMNS)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
+    """A good line, typed (a tuple: made once per line of an upload of up to 100,000)."""
+
     line: int
     group: str
     reported: int
@@ -134,75 +135,115 @@ class LineChecker:
     def check(self, rows: list[tuple[int, dict[str, Any]]]) -> list[Line]:
         """The good lines of `rows`, typed; the problems of the others go to `errors`."""
         lines: list[Line] = []
+        quick = self._quick
+        for number, row in rows:
+            line = quick(number, row)
+            if line is None:
+                line = self._check_line(number, row)
+            if line is not None:
+                lines.append(line)
+        return lines
+
+    def _quick(self, number: int, row: dict[str, Any]) -> Line | None:
+        """The line if it is plainly good (the common case, checked in few steps), else None:
+        `_check_line` then decides, and names every problem."""
+        if not row.keys() <= _COLUMN_SET:
+            return None
+        group, reported, usage = row.get("group"), row.get("reported"), row.get("last_year_usage")
+        preferred = row.get("preferred_enterprise")
+        if type(group) is not str:
+            return None
+        group = group.strip()
+        if group not in self.groups or group in self._first_line:
+            return None
+        if self.text:
+            if type(reported) is not str or type(usage) is not str:
+                return None
+            reported, usage = reported.strip(), usage.strip()
+            if not (
+                reported.isdigit() and reported.isascii() and usage.isdigit() and usage.isascii()
+            ):
+                return None
+            reported, usage = int(reported), int(usage)
+        elif type(reported) is not int or type(usage) is not int or reported < 0 or usage < 0:
+            return None
+        if reported > self.max_volume or usage > self.max_volume:
+            return None
+        if preferred is not None:
+            if type(preferred) is not str:
+                return None
+            preferred = preferred.strip() or None
+            if preferred is not None and preferred not in self.enterprises:
+                return None
+        self._first_line[group] = number
+        return Line(number, group, reported, usage, preferred)
+
+    def _check_line(self, number: int, row: dict[str, Any]) -> Line | None:
+        """The line, typed, if it is good; else None, its problems added to `errors`."""
         errors = self.errors
         groups, first_line = self.groups, self._first_line
-        for number, row in rows:
-            bad = False
-            for key in row:
-                if key not in COLUMNS:
-                    errors.append(FieldError(line=number, field=str(key), message="unknown field"))
-                    bad = True
-            group = row.get("group")
-            if isinstance(group, str):
-                group = group.strip()
-            if not isinstance(group, str) or not group:
-                errors.append(FieldError(line=number, field="group", message="required"))
+        bad = False
+        for key in row:
+            if key not in COLUMNS:
+                errors.append(FieldError(line=number, field=str(key), message="unknown field"))
                 bad = True
-            elif group not in groups:
-                errors.append(
-                    FieldError(line=number, field="group", message=f"unknown group {group!r}")
+        group = row.get("group")
+        if isinstance(group, str):
+            group = group.strip()
+        if not isinstance(group, str) or not group:
+            errors.append(FieldError(line=number, field="group", message="required"))
+            bad = True
+        elif group not in groups:
+            errors.append(
+                FieldError(line=number, field="group", message=f"unknown group {group!r}")
+            )
+            bad = True
+        elif group in first_line:
+            errors.append(
+                FieldError(
+                    line=number,
+                    field="group",
+                    message=f"second line for group {group!r} (first at line {first_line[group]})",
                 )
+            )
+            bad = True
+        else:
+            first_line[group] = number
+        values: dict[str, int] = {}
+        for field in ("reported", "last_year_usage"):
+            if field not in row:
+                errors.append(FieldError(line=number, field=field, message="required"))
                 bad = True
-            elif group in first_line:
-                errors.append(
-                    FieldError(
-                        line=number,
-                        field="group",
-                        message=f"second line for group {group!r} "
-                        f"(first at line {first_line[group]})",
-                    )
-                )
+                continue
+            value, problem = _volume(row[field], text=self.text, max_volume=self.max_volume)
+            if problem is not None:
+                errors.append(FieldError(line=number, field=field, message=problem))
                 bad = True
             else:
-                first_line[group] = number
-            values: dict[str, int] = {}
-            for field in ("reported", "last_year_usage"):
-                if field not in row:
-                    errors.append(FieldError(line=number, field=field, message="required"))
-                    bad = True
-                    continue
-                value, problem = _volume(row[field], text=self.text, max_volume=self.max_volume)
-                if problem is not None:
-                    errors.append(FieldError(line=number, field=field, message=problem))
-                    bad = True
-                else:
-                    assert value is not None
-                    values[field] = value
-            preferred = row.get("preferred_enterprise")
-            if isinstance(preferred, str):
-                preferred = preferred.strip() or None
-            if preferred is not None and not isinstance(preferred, str):
-                errors.append(
-                    FieldError(
-                        line=number,
-                        field="preferred_enterprise",
-                        message="must be an enterprise id",
-                    )
+                assert value is not None
+                values[field] = value
+        preferred = row.get("preferred_enterprise")
+        if isinstance(preferred, str):
+            preferred = preferred.strip() or None
+        if preferred is not None and not isinstance(preferred, str):
+            errors.append(
+                FieldError(
+                    line=number,
+                    field="preferred_enterprise",
+                    message="must be an enterprise id",
                 )
-                bad = True
-            elif preferred is not None and preferred not in self.enterprises:
-                errors.append(
-                    FieldError(
-                        line=number,
-                        field="preferred_enterprise",
-                        message=f"unknown enterprise {preferred!r}",
-                    )
-                )
-                bad = True
-            if bad:
-                continue
-            assert isinstance(group, str)
-            lines.append(
-                Line(number, group, values["reported"], values["last_year_usage"], preferred)
             )
-        return lines
+            bad = True
+        elif preferred is not None and preferred not in self.enterprises:
+            errors.append(
+                FieldError(
+                    line=number,
+                    field="preferred_enterprise",
+                    message=f"unknown enterprise {preferred!r}",
+                )
+            )
+            bad = True
+        if bad:
+            return None
+        assert isinstance(group, str)
+        return Line(number, group, values["reported"], values["last_year_usage"], preferred)

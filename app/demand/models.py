@@ -33,7 +33,15 @@ class DemandReport(SQLModel, table=True):
             "round_id", "institution_id", "group_id", name="uq_demand_reports_line"
         ),
         sa.CheckConstraint("reported >= 0 AND last_year_usage >= 0", name="volumes_non_negative"),
-        sa.Index("ix_demand_reports_review", "round_id", "review_status"),
+        # the review queue: only reviewed or awaiting reports (most reports are neither, and
+        # an upload then writes no entry for them)
+        sa.Index(
+            "ix_demand_reports_review",
+            "round_id",
+            "review_status",
+            postgresql_where=sa.text("review_status IS NOT NULL"),
+            sqlite_where=sa.text("review_status IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
