@@ -27,9 +27,23 @@ class Line(NamedTuple):
     preferred_enterprise: str | None
 
 
+# what a number too long for Python to read stands for: it can only be too large
+_TOO_LARGE = 10**4300
+
+
+def _read_int(text: str) -> int:
+    """json's reader of whole numbers, for any length: Python refuses to read one of more than
+    4,300 digits (ValueError, which json does not catch); such a number is over any
+    max_unit_volume, or, negative, below zero, and is checked as such."""
+    try:
+        return int(text)
+    except ValueError:
+        return -1 if text.startswith("-") else _TOO_LARGE
+
+
 def parse_json(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[FieldError]]:
     try:
-        items = json.loads(data)
+        items = json.loads(data, parse_int=_read_int)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [], [FieldError(field="body", message=f"invalid JSON: {exc}")]
     if not isinstance(items, list):
@@ -100,7 +114,10 @@ def _volume(value: Any, *, text: bool, max_volume: int) -> tuple[int | None, str
         value = value.strip() if isinstance(value, str) else value
         if not isinstance(value, str) or not value.isdigit() or not value.isascii():
             return None, "must be a whole number ≥ 0"
-        number = int(value)
+        digits = value.lstrip("0") or "0"  # zeros in front: Python reads at most 4,300 digits
+        if len(digits) > len(str(max_volume)):
+            return None, f"exceeds max_unit_volume {max_volume}"
+        number = int(digits)
     else:
         if isinstance(value, bool) or not isinstance(value, int):
             return None, "must be a whole number ≥ 0"
@@ -160,9 +177,15 @@ class LineChecker:
             if type(reported) is not str or type(usage) is not str:
                 return None
             reported, usage = reported.strip(), usage.strip()
-            if not (
-                reported.isdigit() and reported.isascii() and usage.isdigit() and usage.isascii()
-            ):
+            if (
+                not (
+                    reported.isdigit()
+                    and reported.isascii()
+                    and usage.isdigit()
+                    and usage.isascii()
+                )
+                or max(len(reported), len(usage)) > 18
+            ):  # a long one: the full check reads it
                 return None
             reported, usage = int(reported), int(usage)
         elif type(reported) is not int or type(usage) is not int or reported < 0 or usage < 0:

@@ -95,9 +95,11 @@ _INSTITUTIONS = Institution.__table__  # type: ignore[attr-defined]
 
 def _take_turns(session: Session, institution_id: str) -> None:
     """An institution's demand writes take turns (PostgreSQL: its row FOR NO KEY UPDATE, which
-    foreign-key checks, taking KEY SHARE, do not wait for; SQLite already has one writer at a
-    time). Without it, two uploads of the same new lines at once (a double click, a retry)
-    both find no report and the second fails on the first one's rows."""
+    the foreign-key checks of the institution's other rows, taking KEY SHARE, do not wait for;
+    SQLite already has one writer at a time). Without it, two uploads of the same new lines
+    at once (a double click, a retry) both find no report and the second fails on the first
+    one's rows. It also keeps the institution in place while its reports are written (they
+    have no foreign key to it)."""
     session.execute(
         core_select(_INSTITUTIONS.c.id)
         .where(_INSTITUTIONS.c.id == institution_id)

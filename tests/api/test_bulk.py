@@ -340,3 +340,25 @@ def test_simultaneous_reports_of_one_new_group_take_turns(api: Api, h1: dict[str
         r.text for r in responses
     ]
     assert len(audit_of_reports(api)) == 1
+
+
+def test_a_number_too_long_to_read_is_a_bad_line_not_a_crash(api: Api, h1: dict[str, str]) -> None:
+    """Python refuses to read an integer of more than 4,300 digits (a 500 before); such a value
+    is over max_unit_volume, reported at its line, and zeros in front do not count."""
+    huge = "9" * 5000
+    padded = "0" * 5000 + "7"
+    text = f"group,reported,last_year_usage\nG1,{huge},1\nG2,{padded},{padded}\n"
+    body = assert_problem(upload_csv(api, h1, text), 422, type_suffix="invalid-input")
+    assert [(e["line"], e["field"]) for e in body["errors"]] == [(2, "reported")]
+    assert "max_unit_volume" in body["errors"][0]["message"]
+
+    raw = f'[{{"group": "G1", "reported": {huge}, "last_year_usage": 1}}]'.encode()
+    response = api.client.post(
+        f"{R}/demands:bulk",
+        content=raw,
+        headers={**h1, "Content-Type": "application/json"},
+    )
+    body = assert_problem(response, 422, type_suffix="invalid-input")
+    assert [(e["line"], e["field"]) for e in body["errors"]] == [(1, "reported")]
+    assert "max_unit_volume" in body["errors"][0]["message"]
+    assert stored(api) == {}
