@@ -4,7 +4,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Response
+import annotated_types
+from fastapi import Query, Response
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 # Ids are chosen by the bureau (they match the round document's ids) and appear in URLs:
@@ -14,6 +15,16 @@ Identifier = Annotated[
     str,
     StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=100),
     Field(examples=["YN-2027-01"]),
+]
+
+# The largest whole number SQLite stores (and PostgreSQL's bigint): a row id, year or cursor
+# beyond it is refused with a 422 that names it, instead of reaching the database driver.
+MAX_INT = 2**63 - 1
+# A row's number (orders, invoices, contracts, jobs, tokens) in a path, a query or a body.
+RowId = Annotated[int, annotated_types.Interval(ge=1, le=MAX_INT)]
+# An agreement year (1, 2, …) as a query parameter.
+YearQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_INT, description="agreement year; default: the current one")
 ]
 
 T = TypeVar("T")
@@ -34,7 +45,8 @@ def decode_cursor(cursor: str | None) -> int | None:
 
     if cursor is None:
         return None
-    if not cursor.isdigit():
+    # ASCII digits only ('²' is a digit to str.isdigit, not to int()), and not beyond MAX_INT
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 19 and int(cursor) <= MAX_INT):
         raise InvalidInput("invalid cursor", [("query.cursor", "use next_cursor of a page")])
     return int(cursor)
 

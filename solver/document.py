@@ -145,7 +145,7 @@ class Enterprise(_Frozen):
 class Product(_Frozen):
     strength: PositiveDecimal
     strength_unit: str
-    units_per_pack: Annotated[StrictInt, Field(ge=1)]
+    units_per_pack: Annotated[StrictInt, Field(ge=1, le=100_000)]  # as the bid API takes
     dosage_form: str
     quality: QualityTier
     fill_volume: PositiveDecimal | None = None

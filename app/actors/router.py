@@ -19,7 +19,7 @@ from app.auth.deps import BureauPrincipal, require
 from app.auth.models import ApiToken, Role
 from app.auth.service import Principal
 from app.clock import ClockDep
-from app.common import Page
+from app.common import Page, RowId
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.routing import X_IDEMPOTENCY_REDACT, make_router
@@ -171,7 +171,7 @@ def issue_enterprise_token(
     responses=problem_responses(404),
 )
 def revoke_token(
-    token_id: int, session: SessionDep, clock: ClockDep, principal: BureauPrincipal
+    token_id: RowId, session: SessionDep, clock: ClockDep, principal: BureauPrincipal
 ) -> Response:
     """Revoke a token (any role's); it stops working at once."""
     service.revoke_token(session, token_id, actor=principal, now=clock.now())

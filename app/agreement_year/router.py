@@ -6,6 +6,7 @@ from app.agreement_year import service
 from app.agreement_year.schemas import YearSimulationJob, YearSimulationRequest
 from app.auth.deps import BureauPrincipal
 from app.clock import ClockDep
+from app.common import RowId
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.routing import make_router
@@ -47,7 +48,7 @@ def simulate_agreement_year(
     responses=problem_responses(404),
 )
 def get_agreement_year_job(
-    job_id: int, session: SessionDep, _principal: BureauPrincipal
+    job_id: RowId, session: SessionDep, _principal: BureauPrincipal
 ) -> YearSimulationJob:
     """The job: queued, running, succeeded (with the report) or failed (with the reason)."""
     return service.get_job(session, job_id)

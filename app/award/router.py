@@ -15,6 +15,7 @@ from app.award.models import JobStatus
 from app.award.schemas import AwardRequest, JobPublic
 from app.award.worker import AwardRunner, EngineRun, Mode
 from app.clock import ClockDep
+from app.common import RowId
 from app.db import SessionDep, is_postgresql
 from app.errors import problem_responses
 from app.routing import make_router
@@ -115,7 +116,7 @@ def request_award(
 
 @router.get("/jobs/{job_id}", response_model=JobPublic, responses=problem_responses(404))
 def get_job(
-    job_id: int, response: Response, session: SessionDep, _principal: BureauPrincipal
+    job_id: RowId, response: Response, session: SessionDep, _principal: BureauPrincipal
 ) -> JobPublic:
     """A job's status and progress {stage, done, total}; `result` links to the outcome once
     it has succeeded, `error` says why it failed. `Retry-After` suggests when to poll again."""

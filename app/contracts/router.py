@@ -6,7 +6,7 @@ from fastapi import Query, status
 
 from app.auth.deps import AnyPrincipal, BureauPrincipal
 from app.clock import ClockDep
-from app.common import Page, decode_cursor, encode_cursor
+from app.common import MAX_INT, Page, RowId, decode_cursor, encode_cursor
 from app.contracts import service
 from app.contracts.access import get_contract, list_contracts
 from app.contracts.schemas import AgreementYearCreate, AgreementYearPublic, ContractPublic
@@ -22,7 +22,7 @@ def list_contracts_route(
     session: SessionDep,
     principal: AnyPrincipal,
     round_id: str | None = None,
-    year: Annotated[int | None, Query(ge=1)] = None,
+    year: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     institution_id: str | None = None,
     enterprise_id: str | None = None,
     group_id: str | None = None,
@@ -53,7 +53,7 @@ def list_contracts_route(
     "/contracts/{contract_id}", response_model=ContractPublic, responses=problem_responses(404)
 )
 def get_contract_route(
-    contract_id: int, session: SessionDep, principal: AnyPrincipal
+    contract_id: RowId, session: SessionDep, principal: AnyPrincipal
 ) -> ContractPublic:
     return ContractPublic.model_validate(get_contract(session, contract_id, viewer=principal))
 

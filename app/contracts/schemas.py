@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.common import MAX_INT
 from app.contracts.models import SupplyRole
 
 
@@ -36,7 +37,9 @@ class ContractPublic(BaseModel):
 class AgreementYearCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"year": 2}]})
 
-    year: int = Field(ge=2, description="the agreement year to start: the current one + 1")
+    year: int = Field(
+        ge=2, le=MAX_INT, description="the agreement year to start: the current one + 1"
+    )
 
 
 class RenewedContract(BaseModel):

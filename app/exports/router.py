@@ -8,6 +8,7 @@ from app.auth.deps import AnyPrincipal, require
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.clock import ClockDep
+from app.common import YearQuery
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.exports import service
@@ -17,7 +18,6 @@ from app.routing import make_router
 router = make_router(prefix="/api/v1/rounds/{round_id}/exports", tags=["exports"])
 
 BureauOrInstitution = Annotated[Principal, Depends(require(Role.bureau, Role.institution))]
-Year = Annotated[int | None, Query(ge=1, description="agreement year; default: the current one")]
 FormatQuery = Annotated[Format, Query(alias="format", description="csv or xlsx")]
 LangQuery = Annotated[Lang, Query(description="column headers: en (field names) or zh (中文表头)")]
 
@@ -58,7 +58,7 @@ def export_contracts(
     session: SessionDep,
     clock: ClockDep,
     principal: AnyPrincipal,
-    year: Year = None,
+    year: YearQuery = None,
     fmt: FormatQuery = "csv",
     lang: LangQuery = "en",
 ) -> Response:
@@ -81,7 +81,7 @@ def export_invoices(
     session: SessionDep,
     clock: ClockDep,
     principal: AnyPrincipal,
-    year: Year = None,
+    year: YearQuery = None,
     fmt: FormatQuery = "csv",
     lang: LangQuery = "en",
 ) -> Response:
@@ -105,7 +105,7 @@ def export_prepayment_ledger(
     session: SessionDep,
     clock: ClockDep,
     principal: BureauOrInstitution,
-    year: Year = None,
+    year: YearQuery = None,
     fmt: FormatQuery = "csv",
     lang: LangQuery = "en",
 ) -> Response:
@@ -129,7 +129,7 @@ def export_fulfilment(
     session: SessionDep,
     clock: ClockDep,
     principal: AnyPrincipal,
-    year: Year = None,
+    year: YearQuery = None,
     fmt: FormatQuery = "csv",
     lang: LangQuery = "en",
 ) -> Response:

@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends
 
 from app.auth.deps import AnyPrincipal, BureauPrincipal, require
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.clock import ClockDep
+from app.common import YearQuery
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.ledger import service
@@ -17,7 +18,6 @@ from app.routing import make_router
 router = make_router(prefix="/api/v1/rounds/{round_id}", tags=["ledger"])
 
 BureauOrInstitution = Annotated[Principal, Depends(require(Role.bureau, Role.institution))]
-Year = Annotated[int | None, Query(ge=1, description="agreement year; default: the current one")]
 
 
 @router.get("/prepayment-ledger", response_model=LedgerPublic, responses=problem_responses(404))
@@ -26,7 +26,7 @@ def prepayment_ledger(
     session: SessionDep,
     clock: ClockDep,
     principal: BureauOrInstitution,
-    year: Year = None,
+    year: YearQuery = None,
     institution_id: str | None = None,
 ) -> LedgerPublic:
     """The fund's prepayment ledger (医保基金预付台账): per institution the disbursement at the
@@ -49,7 +49,7 @@ def fulfilment(
     session: SessionDep,
     clock: ClockDep,
     principal: AnyPrincipal,
-    year: Year = None,
+    year: YearQuery = None,
     by: service.FulfilmentBy = "contract",
 ) -> FulfilmentPublic:
     """Purchased against agreed volume of the caller's contracts, per contract, institution,
@@ -86,6 +86,6 @@ def list_surplus_retention(
     round_id: str,
     session: SessionDep,
     principal: BureauOrInstitution,
-    year: Year = None,
+    year: YearQuery = None,
 ) -> SurplusPublic:
     return service.list_surplus_retention(session, round_id=round_id, year=year, viewer=principal)

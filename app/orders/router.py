@@ -13,7 +13,7 @@ from app.auth.deps import (
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.clock import ClockDep
-from app.common import Page, decode_cursor, encode_cursor
+from app.common import Page, RowId, decode_cursor, encode_cursor
 from app.concurrency import IfMatch, set_etag
 from app.contracts.periods import local_date
 from app.db import SessionDep
@@ -74,7 +74,7 @@ def list_orders(
     clock: ClockDep,
     principal: AnyPrincipal,
     round_id: str | None = None,
-    contract_id: int | None = None,
+    contract_id: RowId | None = None,
     status: OrderStatus | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -99,7 +99,11 @@ def list_orders(
 
 @router.get("/orders/{order_id}", response_model=OrderPublic, responses=problem_responses(404))
 def get_order(
-    order_id: int, response: Response, session: SessionDep, clock: ClockDep, principal: AnyPrincipal
+    order_id: RowId,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: AnyPrincipal,
 ) -> OrderPublic:
     return _order(session, response, service.get_order(session, order_id, viewer=principal), clock)
 
@@ -110,7 +114,7 @@ def get_order(
     responses=problem_responses(404, 409, 412),
 )
 def deliver(
-    order_id: int,
+    order_id: RowId,
     body: DeliveryCreate,
     response: Response,
     session: SessionDep,
@@ -134,7 +138,7 @@ def deliver(
     responses=problem_responses(404, 409, 412),
 )
 def accept(
-    order_id: int,
+    order_id: RowId,
     body: AcceptanceCreate,
     response: Response,
     session: SessionDep,
@@ -159,7 +163,7 @@ def accept(
     responses=problem_responses(404, 409, 412),
 )
 def reject(
-    order_id: int,
+    order_id: RowId,
     body: RejectionCreate,
     response: Response,
     session: SessionDep,
@@ -180,7 +184,7 @@ def reject(
     responses=problem_responses(404, 409, 412),
 )
 def activate_backup(
-    order_id: int,
+    order_id: RowId,
     response: Response,
     session: SessionDep,
     clock: ClockDep,
@@ -281,7 +285,7 @@ def list_invoices(
     "/invoices/{invoice_id}", response_model=InvoicePublic, responses=problem_responses(404)
 )
 def get_invoice(
-    invoice_id: int,
+    invoice_id: RowId,
     response: Response,
     session: SessionDep,
     clock: ClockDep,
@@ -299,7 +303,7 @@ def get_invoice(
     responses=problem_responses(404, 412),
 )
 def record_payment(
-    invoice_id: int,
+    invoice_id: RowId,
     body: PaymentCreate,
     response: Response,
     session: SessionDep,

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.common import PositiveDecimal
+from app.common import PositiveDecimal, RowId
 from app.orders.models import FailureKind, OrderStatus, SupplierRole
 
 
@@ -12,7 +12,7 @@ class OrderCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"contract_id": 1, "volume": 7000}]}
     )
 
-    contract_id: int = Field(ge=1, description="one of the calling institution's contracts")
+    contract_id: RowId = Field(description="one of the calling institution's contracts")
     volume: int = Field(gt=0, le=10**9, description="minimal units of the representative spec")
 
 

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from app.catalog.schemas import GROUP_EXAMPLE, GroupCreate, GroupPublic
 from app.common import Identifier
@@ -61,9 +61,19 @@ class RoundUpdate(Windows):
         json_schema_extra={"examples": [{"demand_closes_at": "2026-11-05T18:00:00+08:00"}]},
     )
 
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(
+        default=None, max_length=200, description='a new name ("" for none); never null'
+    )
     agreement_start: date | None = None
     rules: RulesSpec | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_null(cls, value: str | None) -> str:
+        # runs only for a name that was sent: null would mean "no name", which is ""
+        if value is None:
+            raise ValueError('a round always has a name: send "" for none')
+        return value
 
 
 class RoundSummary(BaseModel):

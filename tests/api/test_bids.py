@@ -207,6 +207,14 @@ def test_a_strength_unit_of_another_family_is_422(world: World) -> None:
     assert problem["errors"][0]["field"] == "body.product.strength_unit"
 
 
+def test_a_pack_of_more_units_than_a_column_holds_is_422(world: World) -> None:
+    body = bid_body("9.80")
+    body["product"]["units_per_pack"] = 2**64  # once a 500 from the database driver
+    r = world.client.post(BIDS, json=body, headers=world.api.actor("E01"))
+    problem = assert_problem(r, 422)
+    assert [e["field"] for e in problem["errors"]] == ["body.product.units_per_pack"]
+
+
 def test_a_bad_price_is_422_without_repeating_it(world: World) -> None:
     problem = assert_problem(world.bid("E01", "-7.3917"), 422, type_suffix="invalid-input")
     assert problem["errors"] == [

@@ -110,3 +110,53 @@ def test_openapi_lists_every_tag_in_the_order_of_a_round(api: Api) -> None:
     used = {tag for path in schema["paths"].values() for op in path.values() for tag in op["tags"]}
     assert used <= set(declared), f"tags missing from openapi tags: {used - set(declared)}"
     assert declared[:3] == ["health", "actors", "rounds"]
+
+
+HUGE = 2**64  # beyond SQLite's INTEGER (and PostgreSQL's bigint): once a 500 from the driver
+
+
+def test_ids_beyond_what_the_database_stores_are_invalid_not_a_crash(api: Api) -> None:
+    bureau = api.bureau
+    institution = api.institution("H001")
+    for method, path, field in [
+        ("GET", f"/api/v1/orders/{HUGE}", "path.order_id"),
+        ("GET", "/api/v1/orders/0", "path.order_id"),
+        ("POST", f"/api/v1/orders/{HUGE}/acceptance", "path.order_id"),
+        ("GET", f"/api/v1/invoices/{HUGE}", "path.invoice_id"),
+        ("GET", f"/api/v1/contracts/{HUGE}", "path.contract_id"),
+        ("GET", f"/api/v1/jobs/{HUGE}", "path.job_id"),
+        ("GET", f"/api/v1/agreement-year-jobs/{-HUGE}", "path.job_id"),
+        ("DELETE", f"/api/v1/tokens/{HUGE}", "path.token_id"),
+        ("GET", f"/api/v1/orders?contract_id={HUGE}", "query.contract_id"),
+        ("GET", f"/api/v1/contracts?year={HUGE}", "query.year"),
+    ]:
+        headers = institution if path.endswith("/acceptance") else bureau
+        response = api.client.request(method, path, headers=headers, json={})
+        body = assert_problem(response, 422, type_suffix="invalid-input")
+        assert field in {e["field"] for e in body["errors"]}, (path, body)
+    response = api.client.post(
+        "/api/v1/orders", json={"contract_id": HUGE, "volume": 1}, headers=institution
+    )
+    body = assert_problem(response, 422, type_suffix="invalid-input")
+    assert [e["field"] for e in body["errors"]] == ["body.contract_id"]
+
+
+def test_a_cursor_must_be_a_page_s_cursor(api: Api) -> None:
+    api.round()
+    for cursor in ("²", "¹²", str(HUGE), "-1", "12a"):
+        for path in ("/api/v1/audit", "/api/v1/rounds/YN-2027-01/demands", "/api/v1/orders"):
+            response = api.client.get(path, params={"cursor": cursor}, headers=api.bureau)
+            body = assert_problem(response, 422, type_suffix="invalid-input")
+            assert [e["field"] for e in body["errors"]] == ["query.cursor"], (path, cursor)
+
+
+def test_a_round_name_can_be_emptied_but_not_nulled(api: Api) -> None:
+    api.round()
+    response = api.client.patch(
+        "/api/v1/rounds/YN-2027-01", json={"name": None}, headers=api.bureau
+    )
+    body = assert_problem(response, 422, type_suffix="invalid-input")
+    assert [e["field"] for e in body["errors"]] == ["body.name"]
+    response = api.client.patch("/api/v1/rounds/YN-2027-01", json={"name": ""}, headers=api.bureau)
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == ""

@@ -52,6 +52,11 @@ def test_the_contract_example_is_valid():
             lambda d: d["bids"][0]["product"].update(units_per_pack=0),
             "bids[0].product.units_per_pack",
         ),
+        (
+            # more than the bid API takes (and, at 2**64, more than a database column holds)
+            lambda d: d["bids"][0]["product"].update(units_per_pack=2**64),
+            "bids[0].product.units_per_pack",
+        ),
         (lambda d: d["bids"][0]["product"].update(quality="premium"), "bids[0].product.quality"),
         (lambda d: d["bids"][0].update(colour="red"), "bids[0].colour"),
         (lambda d: d["bids"][0].update(submitted_at="2026-12-01T10:00:00"), "bids[0].submitted_at"),
