@@ -10,7 +10,7 @@ from app.auth.service import Principal
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.outcomes import service
-from app.outcomes.schemas import EnterpriseOutcome, InstitutionOutcome
+from app.outcomes.schemas import EnterpriseOutcome, InstitutionOutcome, WholeOutcome
 from app.routing import make_router
 
 router = make_router(prefix="/api/v1/rounds/{round_id}", tags=["outcomes"])
@@ -18,12 +18,13 @@ router = make_router(prefix="/api/v1/rounds/{round_id}", tags=["outcomes"])
 
 @router.get(
     "/outcome",
-    response_model=InstitutionOutcome | EnterpriseOutcome,
+    response_model=InstitutionOutcome | EnterpriseOutcome | WholeOutcome,
     responses={
         **problem_responses(404, 409),
         200: {
-            "description": "bureau: the whole outcome (ROUND_DOCUMENT.md, as `vbp simulate` "
-            "prints it); institution: InstitutionOutcome; enterprise: EnterpriseOutcome"
+            "description": "bureau: the whole outcome (WholeOutcome: ROUND_DOCUMENT.md, as "
+            "`vbp simulate` prints it); institution: InstitutionOutcome; enterprise: "
+            "EnterpriseOutcome"
         },
     },
 )

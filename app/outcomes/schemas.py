@@ -1,6 +1,7 @@
 from decimal import Decimal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.rounds.lifecycle import RoundState
 
@@ -104,3 +105,20 @@ class EnterpriseOutcome(BaseModel):
     bids: list[BidFate]
     allocations: list[AllocationRow]
     regions: list[RegionRow]
+
+
+class WholeOutcome(BaseModel):
+    """The whole outcome, as the bureau reads it: the outcome of ROUND_DOCUMENT.md, byte for
+    byte what `vbp simulate` prints for the stored round (its rows are described there)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    round: dict[str, Any]
+    groups: list[dict[str, Any]]
+    volumes: list[dict[str, Any]]
+    allocations: list[dict[str, Any]]
+    institutions: list[dict[str, Any]]
+    regions: list[dict[str, Any]]
+    summary: dict[str, Any]
+    rules: dict[str, Any]
+    solver: dict[str, Any]

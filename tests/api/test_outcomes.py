@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.outcomes.schemas import WholeOutcome
 from tests.api.conftest import assert_problem
 from tests.api.test_bids_support import (  # noqa: F401 (fixtures)
     World,
@@ -48,6 +49,13 @@ def test_the_bureau_reads_the_whole_outcome_before_publishing(awarded: World) ->
         "summary",
     }
     assert {v["institution"] for v in outcome["volumes"]} == {"H001", "H002", "H003"}
+    # the OpenAPI document describes it (once only the other two views were)
+    WholeOutcome.model_validate(outcome)
+    schema = awarded.client.get("/openapi.json").json()["paths"][
+        "/api/v1/rounds/{round_id}/outcome"
+    ]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    refs = {alt["$ref"].rsplit("/", 1)[-1] for alt in schema["anyOf"]}
+    assert refs == {"InstitutionOutcome", "EnterpriseOutcome", "WholeOutcome"}
 
 
 @pytest.mark.parametrize("who", ["H001", "E01"])
