@@ -235,6 +235,25 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    cause = exc.__cause__
+    if status == 400 and isinstance(cause, ValueError):
+        # FastAPI's "There was an error parsing the body": bytes that are not UTF-8, or a
+        # number too long for Python to read. Like invalid JSON: a 422 naming the body.
+        if isinstance(cause, UnicodeDecodeError):
+            message = f"the body must be UTF-8 JSON: {cause.reason} at byte {cause.start}"
+        elif "integer string conversion" in str(cause):
+            message = "the body cannot be read: a number has too many digits"
+        else:
+            message = ""
+        if message:
+            return problem_response(
+                status=422,
+                type_=PROBLEM_BASE + InvalidInput.slug,
+                title=InvalidInput.title,
+                detail="invalid request: body",
+                instance=request.url.path,
+                extensions={"errors": [{"field": "body", "message": message}]},
+            )
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:

@@ -160,3 +160,17 @@ def test_a_round_name_can_be_emptied_but_not_nulled(api: Api) -> None:
     response = api.client.patch("/api/v1/rounds/YN-2027-01", json={"name": ""}, headers=api.bureau)
     assert response.status_code == 200, response.text
     assert response.json()["name"] == ""
+
+
+def test_a_body_that_is_not_utf8_or_has_an_unreadable_number_is_422_naming_the_body(
+    api: Api,
+) -> None:
+    api.round()
+    for content in (b"\xff", b'{"name": "\xe4\xb8"}', b'{"name": "x", "n": ' + b"9" * 5000 + b"}"):
+        response = api.client.patch(
+            "/api/v1/rounds/YN-2027-01",
+            content=content,
+            headers={**api.bureau, "Content-Type": "application/json"},
+        )
+        body = assert_problem(response, 422, type_suffix="invalid-input")
+        assert [e["field"] for e in body["errors"]] == ["body"], body
