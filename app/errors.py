@@ -221,6 +221,11 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         if err.get("type") == "json_invalid":
             loc = loc[:1]  # the position is in the message
         errors.append({"field": format_loc(loc), "message": _validation_message(err)})
+    return _invalid_request(request, errors)
+
+
+def _invalid_request(request: Request, errors: list[dict[str, str]]) -> JSONResponse:
+    """The 422 of a request FastAPI could not take: every problem with the field it names."""
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return problem_response(
         status=422,
@@ -246,14 +251,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         else:
             message = ""
         if message:
-            return problem_response(
-                status=422,
-                type_=PROBLEM_BASE + InvalidInput.slug,
-                title=InvalidInput.title,
-                detail="invalid request: body",
-                instance=request.url.path,
-                extensions={"errors": [{"field": "body", "message": message}]},
-            )
+            return _invalid_request(request, [{"field": "body", "message": message}])
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:

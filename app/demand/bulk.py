@@ -145,6 +145,7 @@ class LineChecker:
         self.text = text
         self.groups = groups
         self.max_volume = max_volume
+        self._max_digits = len(str(max_volume))  # a longer text: zeros in front, or too large
         self.enterprises = enterprises  # those that exist, of `named_enterprises`
         self.errors: list[FieldError] = []
         self._first_line: dict[str, int] = {}
@@ -184,8 +185,8 @@ class LineChecker:
                     and usage.isdigit()
                     and usage.isascii()
                 )
-                or max(len(reported), len(usage)) > 18
-            ):  # a long one: the full check reads it
+                or max(len(reported), len(usage)) > self._max_digits
+            ):  # the full check reads it
                 return None
             reported, usage = int(reported), int(usage)
         elif type(reported) is not int or type(usage) is not int or reported < 0 or usage < 0:
