@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
+from urllib.parse import quote
 
 import annotated_types
 from fastapi import Query, Response
@@ -28,6 +29,22 @@ YearQuery = Annotated[
 ]
 
 T = TypeVar("T")
+
+
+def location(path: str) -> str:
+    """`path` as a `Location` header: ids may be in any script (ID_PATTERN), a header is
+    Latin-1, so each segment is percent-encoded as UTF-8 (RFC 3986); ASCII ids stay as they
+    are."""
+    return quote(path)
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment's header (RFC 6266): an ASCII `filename` for every client, and the exact
+    name as `filename*` (RFC 8187) when it is not ASCII."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c != '"' else "_" for c in filename)
+    if plain == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class Page(BaseModel, Generic[T]):

@@ -6,7 +6,7 @@ from app.agreement_year import service
 from app.agreement_year.schemas import YearSimulationJob, YearSimulationRequest
 from app.auth.deps import BureauPrincipal
 from app.clock import ClockDep
-from app.common import RowId
+from app.common import RowId, location
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.routing import make_router
@@ -38,7 +38,7 @@ def simulate_agreement_year(
     job = service.submit(session, round_id=round_id, data=body, actor=principal, now=clock.now())
     assert job.id is not None
     background.add_task(service.run_job, request.app.state.engine, job.id, clock)
-    response.headers["Location"] = f"/api/v1/agreement-year-jobs/{job.id}"
+    response.headers["Location"] = location(f"/api/v1/agreement-year-jobs/{job.id}")
     return service.to_public(job)
 
 

@@ -15,7 +15,7 @@ from app.award.models import JobStatus
 from app.award.schemas import AwardRequest, JobPublic
 from app.award.worker import AwardRunner, EngineRun, Mode
 from app.clock import ClockDep
-from app.common import RowId
+from app.common import RowId, location
 from app.db import SessionDep, is_postgresql
 from app.errors import problem_responses
 from app.routing import make_router
@@ -110,7 +110,7 @@ def request_award(
             copy=is_postgresql(session),
         ),
     )
-    response.headers["Location"] = service.job_link(job.id)
+    response.headers["Location"] = location(service.job_link(job.id))
     return service.to_public(job)
 
 

@@ -11,7 +11,7 @@ from app.auth.service import Principal
 from app.bids import service
 from app.bids.schemas import BidCreate, BidFields, BidListItem, BidVersion, Receipt
 from app.clock import ClockDep
-from app.common import Page, decode_cursor, encode_cursor, model_response
+from app.common import Page, decode_cursor, encode_cursor, location, model_response
 from app.concurrency import IfMatch, etag, set_etag
 from app.db import SessionDep
 from app.errors import problem_responses
@@ -55,7 +55,7 @@ def submit_bid(
         status_code=status.HTTP_201_CREATED,
         headers={
             "ETag": etag(row.version),
-            "Location": f"/api/v1/rounds/{round_id}/bids/{row.group_id}",
+            "Location": location(f"/api/v1/rounds/{round_id}/bids/{row.group_id}"),
         },
     )
 

@@ -7,6 +7,7 @@ from fastapi import Depends, Request, Response, status
 
 from app.auth.deps import BureauPrincipal
 from app.clock import ClockDep
+from app.common import location
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.exchange import service
@@ -44,7 +45,7 @@ def import_round(
     has bids, `demand_locked` when it has demands only, `draft` otherwise."""
     parsed = parse_document(decode_body(body, request.headers.get("content-type")))
     result = service.import_document(session, parsed=parsed, actor=principal, now=clock.now())
-    response.headers["Location"] = f"/api/v1/rounds/{result.round.id}"
+    response.headers["Location"] = location(f"/api/v1/rounds/{result.round.id}")
     return result
 
 

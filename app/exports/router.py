@@ -8,7 +8,7 @@ from app.auth.deps import AnyPrincipal, require
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.clock import ClockDep
-from app.common import YearQuery
+from app.common import YearQuery, content_disposition
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.exports import service
@@ -48,7 +48,7 @@ def _export(
     return Response(
         content=body,
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{table.name}.{fmt}"'},
+        headers={"Content-Disposition": content_disposition(f"{table.name}.{fmt}")},
     )
 
 

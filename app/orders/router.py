@@ -13,7 +13,7 @@ from app.auth.deps import (
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.clock import ClockDep
-from app.common import Page, RowId, decode_cursor, encode_cursor
+from app.common import Page, RowId, decode_cursor, encode_cursor, location
 from app.concurrency import IfMatch, set_etag
 from app.contracts.periods import local_date
 from app.db import SessionDep
@@ -64,7 +64,7 @@ def place_order(
     today inside the contract's agreement year: 409 `outside-term`). Orders beyond the agreed
     volume are allowed (SPEC §7) and shown apart in the fulfilment."""
     o = service.place_order(session, data=body, actor=principal, now=clock.now())
-    response.headers["Location"] = f"/api/v1/orders/{o.id}"
+    response.headers["Location"] = location(f"/api/v1/orders/{o.id}")
     return _order(session, response, o, clock)
 
 
@@ -152,7 +152,7 @@ def accept(
     invoice = service.accept(
         session, order_id=order_id, data=body, if_match=if_match, actor=principal, now=clock.now()
     )
-    response.headers["Location"] = f"/api/v1/invoices/{invoice.id}"
+    response.headers["Location"] = location(f"/api/v1/invoices/{invoice.id}")
     set_etag(response, invoice.version)
     return service.invoice_public(invoice, local_date(clock.now()))
 

@@ -6,7 +6,7 @@ from fastapi import Query, Response, status
 
 from app.auth.deps import AnyPrincipal, BureauPrincipal
 from app.clock import ClockDep
-from app.common import Page
+from app.common import Page, location
 from app.concurrency import IfMatch, IfNoneMatch, not_modified, set_etag
 from app.db import SessionDep
 from app.errors import problem_responses
@@ -42,7 +42,7 @@ def create_round(
     `body.rules.overrides.<field>`), windows and, optionally, its catalog inline."""
     r = service.create_round(session, data=body, actor=principal, now=clock.now())
     set_etag(response, r.version)
-    response.headers["Location"] = f"/api/v1/rounds/{r.id}"
+    response.headers["Location"] = location(f"/api/v1/rounds/{r.id}")
     return service.to_public(session, r)
 
 
