@@ -6,13 +6,15 @@
 - documents the problem+json errors a route can return;
 - makes every POST honour `Idempotency-Key` (`app.idempotency.service`);
 - lets a plain `def` handler that returns a finished `Response` commit the request's
-  transaction in its own thread (`app.db.commit_in_handler`).
+  transaction in its own thread (`app.db.commit_in_handler`);
+- refuses the NUL character in the path, the query and a JSON body (`app.nul`).
 
 Use `make_router(prefix=..., tags=[...])` for a domain's router.
 """
 
 import functools
 import inspect
+import json
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -26,6 +28,7 @@ from app.auth.deps import RoleGuard, public
 from app.db import commit_in_handler
 from app.errors import problem_responses
 from app.idempotency import service as idempotency
+from app.nul import NUL, refuse_nul
 
 X_ROLES = "x-roles"
 X_IDEMPOTENCY_REDACT = "x-idempotency-redact"
@@ -56,6 +59,25 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return run
+
+
+async def _refuse_nul(request: Request, *, json_body: bool) -> None:
+    """422 naming each path parameter, query parameter or JSON body field that holds NUL. The
+    checks that find nothing are substring searches: nothing is parsed twice for a request
+    without NUL."""
+    scope = request.scope
+    if NUL in scope["path"]:
+        refuse_nul(request.path_params, "path")
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        items = request.query_params.multi_items()
+        refuse_nul({k: v for k, v in items if NUL in k or NUL in v}, "query")
+    if json_body and b"\\u0000" in await request.body():
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            return  # FastAPI reports the invalid JSON
+        refuse_nul(data, "body")
 
 
 def _is_plain_function(endpoint: Callable[..., Any]) -> bool:
@@ -108,8 +130,10 @@ class VbpRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         redact = tuple((self.openapi_extra or {}).get(X_IDEMPOTENCY_REDACT, ()))
+        json_body = self.body_field is not None
 
         async def route_handler(request: Request) -> Response:
+            await _refuse_nul(request, json_body=json_body)
             response = await handler(request)
             row = getattr(request.state, "idempotency_row", None)
             if row is None:

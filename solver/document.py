@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import Annotated, Any
 
 from pydantic import (
@@ -23,7 +24,7 @@ from pydantic import (
     field_validator,
 )
 
-from solver.errors import DocumentError, errors_from_pydantic
+from solver.errors import DocumentError, errors_from_pydantic, format_path
 from solver.rules import (
     CreditLevel,
     QualityTier,
@@ -32,6 +33,7 @@ from solver.rules import (
     build_rules,
     layered_overrides,
 )
+from solver.text import NUL_LIMIT, NUL_MESSAGE, nul_paths
 from solver.units import UnitError, fill_unit_family, strength_unit_family
 
 
@@ -204,6 +206,9 @@ def parse_round_document(
     (the command line's `--rules` and `--set`)."""
     if not isinstance(data, dict):
         raise DocumentError([("(document)", "a round document is an object with round, groups, …")])
+    nul = [(format_path(p), NUL_MESSAGE) for p in islice(nul_paths(data), NUL_LIMIT)]
+    if nul:
+        raise DocumentError(nul)
     try:
         doc = RoundDocument.model_validate(data)
     except ValidationError as exc:

@@ -130,9 +130,15 @@ def _volume(value: Any, *, text: bool, max_volume: int) -> tuple[int | None, str
 
 
 def named_enterprises(rows: list[tuple[int, dict[str, Any]]]) -> set[str]:
-    """The preferred enterprises that `rows` name, to be looked up before they are checked."""
+    """The preferred enterprises that `rows` name, to be looked up before they are checked.
+    A name with NUL is no enterprise's (ids are `\\w` characters) and is not looked up:
+    PostgreSQL refuses it as a parameter. Its line is reported as naming an unknown one."""
     named = (row.get("preferred_enterprise") for _, row in rows)
-    return {value.strip() for value in named if isinstance(value, str) and value.strip()}
+    return {
+        value.strip()
+        for value in named
+        if isinstance(value, str) and value.strip() and "\x00" not in value
+    }
 
 
 class LineChecker:

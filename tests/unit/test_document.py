@@ -249,3 +249,25 @@ def test_units_other_than_mass_compare_case_insensitively():
         d["bids"][0]["product"]["strength_unit"] = "iu"
 
     parse_round_document(doc_with(iu))
+
+
+def test_a_nul_anywhere_in_a_document_is_refused_by_its_path() -> None:
+    import json
+    from pathlib import Path
+
+    import pytest
+
+    from solver.document import parse_round_document
+    from solver.errors import DocumentError
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "small-round.json"
+    data = json.loads(example.read_text(encoding="utf-8"))
+    data["bids"][2]["product"]["dosage_form"] = "tab\x00let"
+    data["round"]["na\x00me"] = "x"
+    with pytest.raises(DocumentError) as caught:
+        parse_round_document(data)
+    message = "contains the NUL character (U+0000), which no field may hold"
+    assert caught.value.problems == [
+        ("round.na\\u0000me", message),
+        ("bids[2].product.dosage_form", message),
+    ]
