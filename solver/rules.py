@@ -39,6 +39,16 @@ _SURPLUS_GRADES: dict[SurplusGrade, Decimal] = {
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
+# Upper bounds of the rule numbers, far beyond any measure's (SPEC: 1.7, 1.9, 1.8, terms of
+# 1–3 years, bars of 9 and 24 months): a rule set beyond them is a typing error, and dates,
+# volumes and prices computed from it would leave what the service stores.
+_COEFFICIENT_MAX = Decimal(10)
+_FORM_RATIO_MIN, _FORM_RATIO_MAX = Decimal("0.01"), Decimal(100)
+_SPREAD_MAX = Decimal(100)
+_FLOOR_MAX = Decimal(10) ** 12  # a price bound of the round document (solver.document)
+_TERM_YEARS_MAX = 10
+_BAR_MONTHS_MAX = 120
+
 
 def _check_ratio(name: str, value: Decimal) -> Decimal:
     if not ZERO <= value <= ONE:
@@ -73,11 +83,12 @@ class RuleSet(BaseModel):
     # SPEC §3 demand
     demand_floor_ratio: Decimal = Decimal("0.80")
     below_floor_policy: Literal["raise", "accept"] = "raise"
-    max_unit_volume: StrictInt = Field(default=10**9, ge=1)
+    # Bounded so that volumes summed over a national round still fit a 64-bit integer column.
+    max_unit_volume: StrictInt = Field(default=10**9, ge=1, le=10**12)
 
     # SPEC §4 unit comparable price (药品差比价规则)
-    strength_coefficient: Decimal = Field(default=Decimal("1.7"), gt=1)
-    fill_volume_coefficient: Decimal = Field(default=Decimal("1.9"), gt=1)
+    strength_coefficient: Decimal = Field(default=Decimal("1.7"), gt=1, le=10)
+    fill_volume_coefficient: Decimal = Field(default=Decimal("1.9"), gt=1, le=10)
     pack_count_coefficients: tuple[Decimal, Decimal] = (Decimal("1.95"), Decimal("2.0"))
     # form -> representative form -> ratio; a pair not listed has ratio 1.0
     dosage_form_ratios: dict[str, dict[str, Decimal]] = Field(default_factory=dict)
@@ -111,7 +122,7 @@ class RuleSet(BaseModel):
     # SPEC §8/§9 money
     prepay_ratio: Decimal = Decimal("0.30")
     payment_standard_basis: Literal["highest_winner", "lowest_winner"] = "highest_winner"
-    delivery_days: StrictInt = Field(default=3, ge=1)
+    delivery_days: StrictInt = Field(default=3, ge=1, le=365)
     bar_months: dict[CreditLevel, StrictInt] = Field(default_factory=lambda: dict(_BAR_MONTHS))
     surplus_grade_ratios: dict[SurplusGrade, Decimal] = Field(
         default_factory=lambda: dict(_SURPLUS_GRADES)
@@ -141,14 +152,16 @@ class RuleSet(BaseModel):
         # Below 1 the lowest valid bid itself would fail the price rule.
         if v < ONE:
             raise ValueError(f"spread_multiplier must be at least 1, got {v}")
+        if v > _SPREAD_MAX:
+            raise ValueError(f"spread_multiplier must be at most {_SPREAD_MAX}, got {v}")
         return v
 
     @field_validator("absolute_floor")
     @classmethod
     def _floors(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
         for family, floor in v.items():
-            if floor < ZERO:
-                raise ValueError(f"absolute_floor[{family}] must not be negative")
+            if not ZERO <= floor <= _FLOOR_MAX:
+                raise ValueError(f"absolute_floor[{family}] must be between 0 and {_FLOOR_MAX:,}")
         return v
 
     @field_validator("dosage_form_ratios")
@@ -156,8 +169,30 @@ class RuleSet(BaseModel):
     def _form_ratios(cls, v: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, Decimal]]:
         for form, row in v.items():
             for rep, ratio in row.items():
-                if ratio <= ZERO:
-                    raise ValueError(f"dosage_form_ratios[{form}][{rep}] must be positive")
+                if not _FORM_RATIO_MIN <= ratio <= _FORM_RATIO_MAX:
+                    raise ValueError(
+                        f"dosage_form_ratios[{form}][{rep}] must be between {_FORM_RATIO_MIN} "
+                        f"and {_FORM_RATIO_MAX}, got {ratio}"
+                    )
+        return v
+
+    @field_validator("pack_count_coefficients")
+    @classmethod
+    def _pack_counts(cls, v: tuple[Decimal, Decimal]) -> tuple[Decimal, Decimal]:
+        if any(not ONE < c <= _COEFFICIENT_MAX for c in v):
+            raise ValueError(
+                f"pack_count_coefficients must each be above 1 and at most {_COEFFICIENT_MAX}"
+            )
+        return v
+
+    @field_validator("bar_months")
+    @classmethod
+    def _bars(cls, v: dict[CreditLevel, int]) -> dict[CreditLevel, int]:
+        for level, months in v.items():
+            if not 0 <= months <= _BAR_MONTHS_MAX:
+                raise ValueError(
+                    f"bar_months[{level}] must be between 0 and {_BAR_MONTHS_MAX}, got {months}"
+                )
         return v
 
     @field_validator("winner_cap_table")
@@ -191,8 +226,10 @@ class RuleSet(BaseModel):
     @classmethod
     def _terms(cls, v: dict[int, int]) -> dict[int, int]:
         _step_table(v, "term_years_table")
-        if any(t < 1 for t in v.values()):
-            raise ValueError("term_years_table: every term must be at least 1 year")
+        if any(not 1 <= t <= _TERM_YEARS_MAX for t in v.values()):
+            raise ValueError(
+                f"term_years_table: every term must be between 1 and {_TERM_YEARS_MAX} years"
+            )
         return v
 
     @field_validator("surplus_grade_ratios")

@@ -40,6 +40,13 @@ def test_rules_are_validated_naming_each_path(api: Api) -> None:
     assert fields == {"body.rules.overrides.prepay_ratio", "body.rules.overrides.x"}
 
 
+def test_a_max_unit_volume_beyond_what_is_stored_is_refused(api: Api) -> None:
+    # it once let a report of 10**19 units through to the database (a 500)
+    bad = round_body(rules={"profile": "batch7", "overrides": {"max_unit_volume": 10**30}})
+    body = assert_problem(api.client.post("/api/v1/rounds", json=bad, headers=api.bureau), 422)
+    assert [e["field"] for e in body["errors"]] == ["body.rules.overrides.max_unit_volume"]
+
+
 def test_unknown_profile_is_422(api: Api) -> None:
     bad = round_body(rules={"profile": "batch99"})
     body = assert_problem(api.client.post("/api/v1/rounds", json=bad, headers=api.bureau), 422)

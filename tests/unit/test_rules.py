@@ -102,6 +102,30 @@ def test_overrides_apply_on_top_of_the_profile():
         ({"winner_cap_table": [1, 0]}, "rules.overrides.winner_cap_table", "at least 1"),
         ({"spread_multiplier": "0.9"}, "rules.overrides.spread_multiplier", "at least 1"),
         ({"below_floor_policy": "ignore"}, "rules.overrides.below_floor_policy", "raise"),
+        # bounds: each beyond it once made a 500 in the service (a date, a volume or a
+        # price out of what it stores)
+        ({"max_unit_volume": 10**19}, "rules.overrides.max_unit_volume", "less than or equal"),
+        ({"delivery_days": 10**9}, "rules.overrides.delivery_days", "less than or equal"),
+        ({"term_years_table": {1: 10**6}}, "rules.overrides.term_years_table", "between 1 and 10"),
+        ({"bar_months": {"serious": 10**9}}, "rules.overrides.bar_months", "between 0 and 120"),
+        ({"bar_months": {"serious": -1}}, "rules.overrides.bar_months", "between 0 and 120"),
+        ({"strength_coefficient": "1e400"}, "rules.overrides.strength_coefficient", "less than"),
+        ({"spread_multiplier": "1e400"}, "rules.overrides.spread_multiplier", "at most 100"),
+        (
+            {"dosage_form_ratios": {"capsule": {"tablet": "1e-400"}}},
+            "rules.overrides.dosage_form_ratios",
+            "between 0.01 and 100",
+        ),
+        (
+            {"pack_count_coefficients": ["0", "2"]},
+            "rules.overrides.pack_count_coefficients",
+            "above 1",
+        ),
+        (
+            {"absolute_floor": {"oral_regular": "1e13"}},
+            "rules.overrides.absolute_floor",
+            "between 0",
+        ),
         (
             {
                 "agreed_ratio_tables": {
