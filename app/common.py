@@ -9,6 +9,8 @@ import annotated_types
 from fastapi import Query, Response
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
+from solver.document import positive_decimal
+
 # Ids are chosen by the bureau (they match the round document's ids) and appear in URLs:
 # letters (any script), digits, '_', '.', '-'; no '/' or spaces.
 ID_PATTERN = r"^\w[\w.\-]{0,99}$"
@@ -72,27 +74,12 @@ def encode_cursor(last_id: int | None) -> str | None:
     return None if last_id is None else str(last_id)
 
 
-def _positive_decimal(value: object) -> object:
-    """Money, prices and strengths: decimal strings (numbers accepted); zero, negatives, NaN
-    and floats' binary noise refused (SPEC §4: never floats for money)."""
-    from decimal import Decimal, InvalidOperation
-
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise ValueError('must be a positive decimal (a string such as "9.80" or a number)')
-    try:
-        number = Decimal(repr(value) if isinstance(value, float) else value)
-    except InvalidOperation:
-        raise ValueError(f"must be a positive decimal, got {value!r}") from None
-    if not number.is_finite() or number <= 0:
-        raise ValueError(f"must be a positive decimal, got {value!r}")
-    if len(str(number)) > 40:
-        raise ValueError("too many digits")
-    return number
-
-
+# Money, prices and strengths: the round document's rule (1e-9 … 1e12, at most 18 significant
+# digits, never a float's binary noise), so that what the API stores exports as a document
+# that imports again.
 PositiveDecimal = Annotated[
     Decimal,
-    BeforeValidator(_positive_decimal),
+    BeforeValidator(positive_decimal),
     WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["0.5000"]}),
 ]
 

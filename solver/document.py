@@ -37,8 +37,10 @@ from solver.text import NUL_LIMIT, NUL_MESSAGE, nul_paths
 from solver.units import UnitError, fill_unit_family, strength_unit_family
 
 
-def _positive_decimal(value: Any) -> Decimal:
-    """Money and prices: decimal strings, numbers accepted; zero, negatives, NaN refused."""
+def positive_decimal(value: Any) -> Decimal:
+    """Money, prices and strengths: decimal strings, numbers accepted; zero, negatives, NaN
+    refused. Written with an exponent (`"1e2"`) it is taken as plain text (`100`), as it is
+    written back. The service's catalog, bids and payments take the same rule."""
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise ValueError('must be a positive decimal (a string such as "9.80" or a number)')
     try:
@@ -53,12 +55,15 @@ def _positive_decimal(value: Any) -> Decimal:
         raise ValueError(f"must be between {MIN_DECIMAL} and {MAX_DECIMAL:,}, got {value!r}")
     if len(number.normalize().as_tuple().digits) > MAX_DIGITS:
         raise ValueError(f"has more than {MAX_DIGITS} significant digits: {value!r}")
-    return number
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    return number.quantize(ONE_UNIT) if exponent > 0 else number
 
 
 MIN_DECIMAL = Decimal("1e-9")
 MAX_DECIMAL = Decimal("1e12")
 MAX_DIGITS = 18
+ONE_UNIT = Decimal(1)
 
 
 def _identifier(value: Any) -> Any:
@@ -68,7 +73,7 @@ def _identifier(value: Any) -> Any:
     return value
 
 
-PositiveDecimal = Annotated[Decimal, BeforeValidator(_positive_decimal)]
+PositiveDecimal = Annotated[Decimal, BeforeValidator(positive_decimal)]
 Volume = Annotated[StrictInt, Field(ge=0)]
 Identifier = Annotated[str, BeforeValidator(_identifier), Field(min_length=1, max_length=200)]
 

@@ -34,7 +34,7 @@ def _sealed_price(value: object) -> Decimal:
     assert isinstance(exponent, int)
     if exponent < -6 or number >= Decimal(10) ** 12:
         raise ValueError(_PRICE_MESSAGE)
-    return number
+    return number.quantize(Decimal(1)) if exponent > 0 else number  # "1e2" is 100
 
 
 PackPrice = Annotated[

@@ -226,6 +226,13 @@ def test_a_bad_price_is_422_without_repeating_it(world: World) -> None:
     assert "7.3917" not in json.dumps(problem)
 
 
+def test_a_price_with_an_exponent_is_taken_as_plain_decimal_text(world: World) -> None:
+    r = world.bid("E01", "1e1")
+    assert r.status_code == 201, r.text
+    assert r.json()["pack_price"] == "10"
+    assert '"pack_price":"10"' in r.json()["canonical"].replace(" ", "")
+
+
 def test_only_enterprises_submit_bids(world: World) -> None:
     r = world.client.post(BIDS, json=bid_body(), headers=world.api.bureau)
     assert_problem(r, 403, type_suffix="forbidden")

@@ -33,6 +33,28 @@ def test_create_round_with_catalog(api: Api) -> None:
     assert response.headers["Location"] == R
 
 
+def test_catalog_prices_follow_the_round_documents_rule(api: Api) -> None:
+    # the catalog once took 1e400, which its own export then could not import
+    body = round_body(groups=[group(ceiling="1e400", pre_vbp_unit_price="1e-30")])
+    problem = assert_problem(api.client.post("/api/v1/rounds", json=body, headers=api.bureau), 422)
+    assert {e["field"] for e in problem["errors"]} == {
+        "body.groups[0].ceiling",
+        "body.groups[0].pre_vbp_unit_price",
+    }
+    # written with an exponent, a price is stored and shown as plain decimal text
+    body = round_body(groups=[group(ceiling="5e-1", pre_vbp_unit_price="1E+1")])
+    r = api.client.post("/api/v1/rounds", json=body, headers=api.bureau)
+    assert r.status_code == 201, r.text
+    assert (r.json()["groups"][0]["ceiling"], r.json()["groups"][0]["pre_vbp_unit_price"]) == (
+        "0.5",
+        "10",
+    )
+    document = api.client.get(f"{R}/document", headers=api.bureau).json()
+    document["round"]["id"] = "COPY"
+    r = api.client.post("/api/v1/rounds:import", json=document, headers=api.bureau)
+    assert r.status_code == 201, r.text
+
+
 def test_rules_are_validated_naming_each_path(api: Api) -> None:
     bad = round_body(rules={"profile": "batch7", "overrides": {"prepay_ratio": "0.2", "x": 1}})
     body = assert_problem(api.client.post("/api/v1/rounds", json=bad, headers=api.bureau), 422)
