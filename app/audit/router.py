@@ -20,7 +20,15 @@ def read_audit(
     _principal: BureauPrincipal,
     round_id: str | None = None,
     entity_type: Annotated[str | None, Query(examples=["demand_report"])] = None,
-    entity_id: Annotated[str | None, Query(examples=["H001/AML-ORAL"])] = None,
+    entity_id: Annotated[
+        str | None,
+        Query(
+            examples=["YN-2027-01/H001/AML-ORAL"],
+            description="exactly as the events give it, e.g. a round: `YN-2027-01`; a "
+            "group: round/group; a demand report: round/institution/group; a bid: "
+            "round/enterprise/group; a contract: round/year/institution/group/enterprise",
+        ),
+    ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page[AuditEventPublic]:

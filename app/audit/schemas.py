@@ -17,7 +17,7 @@ class AuditEventPublic(BaseModel):
                     "actor_name": "alice",
                     "round_id": "YN-2027-01",
                     "entity_type": "demand_report",
-                    "entity_id": "H001/AML-ORAL",
+                    "entity_id": "YN-2027-01/H001/AML-ORAL",
                     "action": "review.adjust",
                     "before": {"reported": 90000, "review_status": "pending"},
                     "after": {

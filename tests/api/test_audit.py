@@ -54,6 +54,22 @@ def test_filters_and_pages(api: Api) -> None:
     assert [e["id"] for e in page["items"] + rest] == [e["id"] for e in events(api)]
 
 
+def test_the_documented_entity_id_finds_its_events(api: Api) -> None:
+    # the example once left out the round, and a client following it found nothing
+    h1 = api.institution("H001")
+    api.open_demand()
+    assert api.report(h1, "AML-ORAL", 100, 100).status_code in (200, 201)
+    openapi = api.client.get("/openapi.json").json()
+    (entity_id,) = next(
+        p["schema"]["examples"]
+        for p in openapi["paths"]["/api/v1/audit"]["get"]["parameters"]
+        if p["name"] == "entity_id"
+    )
+    assert entity_id == "YN-2027-01/H001/AML-ORAL"
+    found = events(api, f"?entity_type=demand_report&entity_id={entity_id}")
+    assert [e["action"] for e in found] == ["report"], found
+
+
 def test_bad_cursor_is_422(api: Api) -> None:
     body = assert_problem(api.client.get("/api/v1/audit?cursor=abc", headers=api.bureau), 422)
     assert body["errors"][0]["field"] == "query.cursor"
