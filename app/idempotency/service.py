@@ -7,7 +7,7 @@ The route class (`app.routing.VbpRoute`) wires this into every POST route:
 rolls the transaction back, reservation included, so the key can be retried.
 
 A key belongs to one actor (`Principal.subject`). Reusing it for another request (another
-path or body) is a 422. Two concurrent requests with one key: on PostgreSQL the second waits
+path or body) is a 422; a JSON body is compared by its content, not its spacing or key order. Two concurrent requests with one key: on PostgreSQL the second waits
 on the unique index until the first commits, then replays its response.
 """
 
@@ -49,9 +49,27 @@ async def request_body(request: Request) -> bytes:
     return await request.body()
 
 
+# A JSON body up to this size is compared by its content; a larger one (a bulk upload, which
+# a retry sends again from the same file) by its bytes.
+_CANONICAL_JSON_LIMIT = 1 << 20
+
+
+def _canonical_json(body: bytes) -> bytes | None:
+    """The body's JSON with sorted keys and no spaces, so that a retry that serialises the
+    same request anew (keys in another order, other spacing) is the same request."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def request_fingerprint(request: Request, body: bytes) -> str:
     content_type = request.headers.get("content-type", "")
-    if "boundary=" in content_type:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == "application/json" and len(body) <= _CANONICAL_JSON_LIMIT:
+        body = _canonical_json(body) or body
+    elif "boundary=" in content_type:
         # a multipart body differs between retries only by its random boundary
         boundary = content_type.split("boundary=", 1)[1].split(";", 1)[0].strip('"')
         body = body.replace(boundary.encode("latin-1"), b"")

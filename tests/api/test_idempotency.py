@@ -47,6 +47,24 @@ def test_same_key_different_body_is_422(api: Api) -> None:
     assert "different request body" in body["detail"]
 
 
+def test_a_retry_that_serialises_the_same_json_anew_replays(api: Api) -> None:
+    headers = {**api.bureau, **KEY, "content-type": "application/json"}
+    first = api.client.post(
+        "/api/v1/institutions", content=b'{"id": "H1", "region": "KM"}', headers=headers
+    )
+    assert first.status_code == 201, first.text
+    again = api.client.post(
+        "/api/v1/institutions", content=b'{\n  "region":"KM",\n  "id":"H1"\n}', headers=headers
+    )
+    assert again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # the same keys with another value are another request
+    other = api.client.post(
+        "/api/v1/institutions", content=b'{"region": "QJ", "id": "H1"}', headers=headers
+    )
+    assert_problem(other, 422, type_suffix="idempotency-key-reused")
+
+
 def test_same_key_other_route_is_422(api: Api) -> None:
     api.client.post(
         "/api/v1/institutions", json={"id": "H1", "region": "KM"}, headers={**api.bureau, **KEY}
