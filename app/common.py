@@ -7,7 +7,14 @@ from urllib.parse import quote
 
 import annotated_types
 from fastapi import Query, Response
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from solver.document import positive_decimal
 
@@ -23,8 +30,10 @@ Identifier = Annotated[
 # The largest whole number SQLite stores (and PostgreSQL's bigint): a row id, year or cursor
 # beyond it is refused with a 422 that names it, instead of reaching the database driver.
 MAX_INT = 2**63 - 1
-# A row's number (orders, invoices, contracts, jobs, tokens) in a path, a query or a body.
+# A row's number (orders, invoices, contracts, jobs, tokens) in a path or a query (text) …
 RowId = Annotated[int, annotated_types.Interval(ge=1, le=MAX_INT)]
+# … and in a JSON body, where it must be a JSON integer: not `true`, `1.0` or `"1"`.
+BodyRowId = Annotated[StrictInt, annotated_types.Interval(ge=1, le=MAX_INT)]
 # An agreement year (1, 2, …) as a query parameter.
 YearQuery = Annotated[
     int | None, Query(ge=1, le=MAX_INT, description="agreement year; default: the current one")

@@ -1,9 +1,10 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 
 from app.agreement_year.models import JobStatus
+from app.common import MAX_INT
 
 
 class YearSimulationRequest(BaseModel):
@@ -16,16 +17,18 @@ class YearSimulationRequest(BaseModel):
         },
     )
 
-    year: int | None = Field(default=None, ge=1, description="default: the current year")
-    seed: int = Field(default=1, ge=0, le=2**63 - 1)
-    months: int = Field(default=12, ge=1, le=36)
-    failure_probability: float = Field(default=0.02, ge=0, le=1)
-    late_payment_probability: float = Field(default=0.10, ge=0, le=1)
-    purchase_factor: tuple[float, float] = Field(
+    year: StrictInt | None = Field(
+        default=None, ge=1, le=MAX_INT, description="default: the current year"
+    )
+    seed: StrictInt = Field(default=1, ge=0, le=MAX_INT)
+    months: StrictInt = Field(default=12, ge=1, le=36)
+    failure_probability: StrictFloat = Field(default=0.02, ge=0, le=1)
+    late_payment_probability: StrictFloat = Field(default=0.10, ge=0, le=1)
+    purchase_factor: tuple[StrictFloat, StrictFloat] = Field(
         default=(0.92, 1.08), description="an institution's year against its agreed volume"
     )
-    acceptance_delay_days: tuple[int, int] = Field(default=(0, 3))
-    late_payment_days: tuple[int, int] = Field(default=(1, 45))
+    acceptance_delay_days: tuple[StrictInt, StrictInt] = Field(default=(0, 3))
+    late_payment_days: tuple[StrictInt, StrictInt] = Field(default=(1, 45))
 
     @model_validator(mode="after")
     def _ranges(self) -> "YearSimulationRequest":

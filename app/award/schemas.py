@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from app.award.models import JobStatus
 
@@ -14,7 +14,7 @@ class AwardRequest(BaseModel):
     )
 
     solver: Literal["cbc", "highs"] = "cbc"
-    time_limit: float = Field(default=60.0, gt=0, le=3600, description="seconds per model")
+    time_limit: StrictFloat = Field(default=60.0, gt=0, le=3600, description="seconds per model")
 
 
 class JobProgress(BaseModel):

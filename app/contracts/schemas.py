@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.common import MAX_INT
 from app.contracts.models import SupplyRole
@@ -37,7 +37,7 @@ class ContractPublic(BaseModel):
 class AgreementYearCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"year": 2}]})
 
-    year: int = Field(
+    year: StrictInt = Field(
         ge=2, le=MAX_INT, description="the agreement year to start: the current one + 1"
     )
 

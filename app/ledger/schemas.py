@@ -2,7 +2,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from app.common import MAX_INT
 
@@ -117,7 +117,7 @@ class SurplusRequest(BaseModel):
         },
     )
 
-    year: int = Field(ge=1, le=MAX_INT)
+    year: StrictInt = Field(ge=1, le=MAX_INT)
     insurer_payment_ratio: Decimal = Field(description="医保基金支付比例, 0 … 1")
     insured_share: Decimal = Field(description="参保人员使用占比, 0 … 1")
     grades: dict[str, SurplusGrade] = Field(

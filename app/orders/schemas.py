@@ -1,9 +1,9 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from app.common import PositiveDecimal, RowId
+from app.common import BodyRowId, PositiveDecimal
 from app.orders.models import FailureKind, OrderStatus, SupplierRole
 
 
@@ -12,8 +12,10 @@ class OrderCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"contract_id": 1, "volume": 7000}]}
     )
 
-    contract_id: RowId = Field(description="one of the calling institution's contracts")
-    volume: int = Field(gt=0, le=10**9, description="minimal units of the representative spec")
+    contract_id: BodyRowId = Field(description="one of the calling institution's contracts")
+    volume: StrictInt = Field(
+        gt=0, le=10**12, description="minimal units of the representative spec"
+    )
 
 
 class DeliveryCreate(BaseModel):

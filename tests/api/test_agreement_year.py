@@ -321,4 +321,16 @@ def test_year_simulation_settings_are_checked(period: Period) -> None:
     r = period.client.post(SIMULATE, json={"failure_probability": 1.5}, headers=period.bureau)
     body = assert_problem(r, 422, type_suffix="invalid-input")
     assert body["errors"][0]["field"] == "body.failure_probability"
+    # a JSON true is not a number, and a year is no larger than a database integer
+    r = period.client.post(
+        SIMULATE,
+        json={"months": True, "failure_probability": True, "year": 2**64},
+        headers=period.bureau,
+    )
+    body = assert_problem(r, 422, type_suffix="invalid-input")
+    assert {e["field"] for e in body["errors"]} == {
+        "body.months",
+        "body.failure_probability",
+        "body.year",
+    }
     assert_problem(period.client.get("/api/v1/agreement-year-jobs/999", headers=period.bureau), 404)

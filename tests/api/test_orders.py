@@ -204,6 +204,14 @@ def test_an_order_needs_a_positive_volume(period: Period) -> None:
     period.today(MONDAY)
     body = assert_problem(period.order("H001", 0), 422, type_suffix="invalid-input")
     assert body["errors"][0]["field"] == "body.volume"
+    # a JSON true once ordered one unit
+    contract = period.contract("H001")
+    for body in ({"contract_id": contract["id"], "volume": True},
+                 {"contract_id": True, "volume": 10},
+                 {"contract_id": contract["id"], "volume": "10"}):  # fmt: skip
+        r = period.client.post("/api/v1/orders", json=body, headers=period.who("H001"))
+        field = "body.volume" if body["contract_id"] is not True else "body.contract_id"
+        assert assert_problem(r, 422)["errors"][0]["field"] == field
 
 
 def test_another_enterprise_cannot_deliver(period: Period) -> None:
