@@ -505,11 +505,12 @@ def list_reports(
     after_id: int | None,
     limit: int,
 ) -> tuple[list[DemandReport], int | None]:
-    """The bureau lists every report; an institution only its own."""
+    """The bureau lists every report; an institution only its own (the filters narrow what
+    the caller may see: another institution's id finds nothing, as with contracts)."""
     load_round(session, round_id)
-    if viewer.role.value == "institution":
-        institution_id = viewer.actor_id
     query = select(DemandReport).where(DemandReport.round_id == round_id)
+    if viewer.role.value == "institution":
+        query = query.where(col(DemandReport.institution_id) == viewer.actor_id)
     if institution_id is not None:
         query = query.where(col(DemandReport.institution_id) == institution_id)
     if group_id is not None:

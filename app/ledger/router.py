@@ -32,7 +32,8 @@ def prepayment_ledger(
     """The fund's prepayment ledger (医保基金预付台账): per institution the disbursement at the
     start of the agreement year and the monthly offsets against accepted purchases, and the
     fund's totals. Every month: opening + disbursed − offset = closing. The bureau sees every
-    institution (or one, with `institution_id`); an institution sees its own."""
+    institution (or one, with `institution_id`); an institution sees its own (another
+    institution's id finds nothing)."""
     return service.prepayment_ledger(
         session,
         round_id=round_id,

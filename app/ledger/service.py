@@ -231,17 +231,18 @@ def prepayment_ledger(
     r = load_round(session, round_id)
     year = resolve_year(session, r, year, field="query.year")
     assert r.agreement_start is not None
-    if viewer.role is Role.institution:
-        institution_id = viewer.actor_id
     starts_on = year_starts_on(r.agreement_start, year)
     today = local_date(now)
     query = select(Prepayment).where(Prepayment.round_id == round_id, Prepayment.year == year)
+    if viewer.role is Role.institution:  # its own; another's id (below) then finds nothing
+        query = query.where(col(Prepayment.institution_id) == viewer.actor_id)
     if institution_id is not None:
         query = query.where(col(Prepayment.institution_id) == institution_id)
     prepayments = list(session.exec(query.order_by(col(Prepayment.institution_id))))
     accepted: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    shown = {p.institution_id for p in prepayments}
     for inv in accepted_invoices(session, round_id=round_id, year=year):
-        if institution_id is None or inv.institution_id == institution_id:
+        if inv.institution_id in shown:
             accepted[inv.institution_id].append((inv.accepted_on, inv.amount))
     ledgers = [
         institution_ledger(p, accepted[p.institution_id], starts_on=starts_on, today=today)

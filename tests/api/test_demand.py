@@ -116,8 +116,10 @@ def test_institutions_see_only_their_own(api: Api, h1: dict[str, str]) -> None:
     api.open_demand()
     api.report(h1, "AML-ORAL", 100, 100)
     api.report(h2, "AML-ORAL", 50, 100)
-    own = api.client.get(f"{R}/demands?institution_id=H002", headers=h1).json()["items"]
+    own = api.client.get(f"{R}/demands", headers=h1).json()["items"]
     assert [r["institution_id"] for r in own] == ["H001"]
+    # a filter narrows what the caller may see: another institution's id finds nothing
+    assert api.client.get(f"{R}/demands?institution_id=H002", headers=h1).json()["items"] == []
     assert len(reports(api)) == 2
     assert_problem(api.client.get(f"{R}/institutions/H002/demands/AML-ORAL", headers=h1), 404)
     assert api.client.get(f"{R}/demands/AML-ORAL", headers=h2).json()["reported"] == 50

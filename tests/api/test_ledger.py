@@ -100,9 +100,14 @@ def test_monthly_offsets_follow_accepted_purchases(period: Period) -> None:
 
 def test_an_institution_reads_only_its_own_ledger(period: Period) -> None:
     period.today(date(2027, 1, 4))
-    ledger = _ledger(period, "H003", institution_id="H001")
+    ledger = _ledger(period, "H003")
     assert [i["institution_id"] for i in ledger["institutions"]] == ["H003"]
     assert ledger["fund"]["prepayment_total"] == "1458.00"
+    assert _ledger(period, "H003", institution_id="H003") == ledger
+    # another institution's id narrows what H003 may see to nothing (it used to show H003's
+    # own ledger under H001's name)
+    other = _ledger(period, "H003", institution_id="H001")
+    assert other["institutions"] == [] and other["fund"]["prepayment_total"] == "0.00"
     r = period.client.get(LEDGER, headers=period.who("E01"))
     assert_problem(r, 403, type_suffix="forbidden")
 
