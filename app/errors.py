@@ -237,21 +237,26 @@ def _invalid_request(request: Request, errors: list[dict[str, str]]) -> JSONResp
     )
 
 
+_BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's words
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     cause = exc.__cause__
-    if status == 400 and isinstance(cause, ValueError):
-        # FastAPI's "There was an error parsing the body": bytes that are not UTF-8, or a
-        # number too long for Python to read. Like invalid JSON: a 422 naming the body.
+    if status == 400 and exc.detail == _BODY_PARSE_ERROR and cause is not None:
+        # FastAPI could not read the body: bytes that are not UTF-8, a number too long for
+        # Python to read, arrays nested too deep to decode. Like invalid JSON: a 422 naming
+        # the body.
         if isinstance(cause, UnicodeDecodeError):
             message = f"the body must be UTF-8 JSON: {cause.reason} at byte {cause.start}"
         elif "integer string conversion" in str(cause):
             message = "the body cannot be read: a number has too many digits"
+        elif isinstance(cause, RecursionError):
+            message = "the body cannot be read: it is nested too deeply"
         else:
-            message = ""
-        if message:
-            return _invalid_request(request, [{"field": "body", "message": message}])
+            message = "the body cannot be read as JSON"
+        return _invalid_request(request, [{"field": "body", "message": message}])
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:

@@ -166,7 +166,12 @@ def test_a_body_that_is_not_utf8_or_has_an_unreadable_number_is_422_naming_the_b
     api: Api,
 ) -> None:
     api.round()
-    for content in (b"\xff", b'{"name": "\xe4\xb8"}', b'{"name": "x", "n": ' + b"9" * 5000 + b"}"):
+    for content in (
+        b"\xff",
+        b'{"name": "\xe4\xb8"}',
+        b'{"name": "x", "n": ' + b"9" * 5000 + b"}",
+        b"[" * 100_000,  # nested beyond what the decoder recurses into
+    ):
         response = api.client.patch(
             "/api/v1/rounds/YN-2027-01",
             content=content,
