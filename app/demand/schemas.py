@@ -1,7 +1,14 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.common import Identifier
 from app.demand.models import BaseFlag, ReviewStatus
@@ -87,14 +94,21 @@ class ReviewRequest(BaseModel):
     )
 
     decision: Literal["accept", "adjust", "reject"]
-    volume: Volume | None = Field(default=None, description="the adjusted report (adjust only)")
+    volume: Volume | None = Field(
+        default=None, validate_default=True, description="the adjusted report (adjust only)"
+    )
     reason: str = Field(min_length=1, max_length=2000)
 
-    @model_validator(mode="after")
-    def _volume_with_adjust(self) -> "ReviewRequest":
-        if (self.decision == "adjust") != (self.volume is not None):
-            raise ValueError("volume is required to adjust, and only then")
-        return self
+    @field_validator("volume")
+    @classmethod
+    def _volume_with_adjust(cls, v: int | None, info: ValidationInfo) -> int | None:
+        # a field validator, so that the error names body.volume
+        decision = info.data.get("decision")  # absent when it was itself refused
+        if decision == "adjust" and v is None:
+            raise ValueError("required to adjust: the adjusted report")
+        if decision in ("accept", "reject") and v is not None:
+            raise ValueError(f"only an adjustment takes a volume, not {decision!r}")
+        return v
 
 
 class BulkResult(BaseModel):

@@ -165,7 +165,11 @@ def test_review_needs_a_reason_and_a_volume_to_adjust(api: Api, h1: dict[str, st
     api.report(h1, "AML-ORAL", 50, 100)
     assert_problem(review(api, "H001", decision="accept", reason=""), 422)
     body = assert_problem(review(api, "H001", decision="adjust", reason="x"), 422)
-    assert "volume" in body["errors"][0]["message"]
+    assert body["errors"] == [
+        {"field": "body.volume", "message": "required to adjust: the adjusted report"}
+    ]
+    body = assert_problem(review(api, "H001", decision="reject", volume=5, reason="x"), 422)
+    assert [e["field"] for e in body["errors"]] == ["body.volume"]
 
 
 def test_review_of_a_missing_report_is_404(api: Api, h1: dict[str, str]) -> None:
