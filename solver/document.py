@@ -6,7 +6,6 @@
 """
 
 import contextlib
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -24,6 +23,7 @@ from pydantic import (
     field_validator,
 )
 
+from solver.catalog import generic_name_problems
 from solver.errors import DocumentError, errors_from_pydantic, format_path
 from solver.rules import (
     CreditLevel,
@@ -329,19 +329,12 @@ def _cross_check(doc: _Parts, rules: RuleSet) -> list[tuple[str, str]]:
     )
 
     # SPEC §2: at most `max_groups_per_generic` groups per generic name.
-    by_generic: dict[str, list[str]] = defaultdict(list)
-    for _, g in doc.groups:
-        for name in dict.fromkeys(g.generic_names):
-            by_generic[name].append(g.id)
-    for name, ids in by_generic.items():
-        if len(ids) > rules.max_groups_per_generic:
-            problems.append(
-                (
-                    "groups",
-                    f"generic name {name!r} has {len(ids)} groups ({', '.join(ids)}); "
-                    f"at most {rules.max_groups_per_generic} allowed",
-                )
-            )
+    problems.extend(
+        ("groups", p)
+        for p in generic_name_problems(
+            ((g.id, g.generic_names) for _, g in doc.groups), rules.max_groups_per_generic
+        )
+    )
 
     for i, g in doc.groups:
         rep = g.representative

@@ -1,6 +1,5 @@
 """The catalog of a round: groups, editable only while the round is a draft (SPEC §2)."""
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -15,6 +14,7 @@ from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.rounds.access import load_round, require_state, rules_of, touch
 from app.rounds.lifecycle import RoundState
 from app.rounds.models import Round
+from solver.catalog import generic_name_problems
 
 ENTITY = "group"
 
@@ -79,23 +79,6 @@ def get_group(session: Session, round_id: str, group_id: str) -> Group:
     if row is None:
         raise NotFound(f"round {round_id!r} has no group {group_id!r}")
     return row
-
-
-def generic_name_problems(
-    groups: Iterable[tuple[str, Sequence[str]]], max_per_generic: int
-) -> list[str]:
-    """SPEC §2: at most `max_groups_per_generic` groups per generic name (同通用名药品分组原则上
-    不超过2个). One message per generic name over the limit, naming it and its groups."""
-    by_name: dict[str, list[str]] = defaultdict(list)
-    for group_id, names in groups:
-        for name in dict.fromkeys(names):
-            by_name[name].append(group_id)
-    return [
-        f"generic name {name!r} would have {len(ids)} groups ({', '.join(sorted(ids))}); "
-        f"at most {max_per_generic} allowed"
-        for name, ids in sorted(by_name.items())
-        if len(ids) > max_per_generic
-    ]
 
 
 def _check_catalog(

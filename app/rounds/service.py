@@ -25,6 +25,7 @@ from app.rounds.access import load_round, require_state, rules_of, touch, valida
 from app.rounds.lifecycle import TRANSITIONS, RoundState, at_or_after, can_transition
 from app.rounds.models import Round
 from app.rounds.schemas import RoundCreate, RoundPublic, RoundUpdate, RulesSpec
+from solver.catalog import generic_name_problems
 
 S = RoundState
 ENTITY = "round"
@@ -199,7 +200,7 @@ def update_round(
         r.rules = data.rules.model_dump(mode="json")
         # the new rules may allow fewer groups per generic name
         catalog_groups = catalog.list_groups(session, round_id)
-        problems = catalog.generic_name_problems(
+        problems = generic_name_problems(
             [(g.id, g.generic_names) for g in catalog_groups],
             rules_of(r).max_groups_per_generic,
         )

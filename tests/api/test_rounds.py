@@ -140,6 +140,25 @@ def test_at_most_two_groups_per_generic_name(api: Api) -> None:
     ]
 
 
+def test_one_generic_name_in_other_case_or_width_is_the_same_name(api: Api) -> None:
+    # SPEC §2 counts groups per generic name; AMLODIPINE is not a second name
+    groups = [
+        group("A", "amlodipine"),
+        group("B", "Amlodipine"),
+        group("C", "ＡＭＬＯＤＩＰＩＮＥ "),
+    ]
+    body = assert_problem(
+        api.client.post("/api/v1/rounds", json=round_body(groups=groups), headers=api.bureau),
+        422,
+    )
+    assert body["errors"] == [
+        {
+            "field": "body.groups",
+            "message": "generic name 'amlodipine' would have 3 groups (A, B, C); at most 2 allowed",
+        }
+    ]
+
+
 def test_adding_a_third_group_names_the_generic_and_its_groups(api: Api) -> None:
     api.round(groups=[group("A", "amlodipine"), group("B", "amlodipine")])
     response = api.client.post(f"{R}/groups", json=group("C", "amlodipine"), headers=api.bureau)

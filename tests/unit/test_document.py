@@ -271,3 +271,21 @@ def test_a_nul_anywhere_in_a_document_is_refused_by_its_path() -> None:
         ("round.na\\u0000me", message),
         ("bids[2].product.dosage_form", message),
     ]
+
+
+def test_a_generic_name_in_another_case_counts_as_the_same_name() -> None:
+    from solver.catalog import generic_key
+
+    assert (
+        generic_key("Amlodipine")
+        == generic_key(" AMLODIPINE ")
+        == generic_key("ａｍｌｏｄｉｐｉｎｅ")
+    )
+    assert generic_key("氨氯地平") != generic_key("amlodipine")
+
+    def three_spellings(d):
+        for gid, name in (("AML-B", "Amlodipine"), ("AML-C", "AMLODIPINE ")):
+            d["groups"].append(dict(d["groups"][0], id=gid, generic_names=[name]))
+
+    message = dict(problems_of(doc_with(three_spellings)))["groups"]
+    assert "'amlodipine' would have 3 groups (AML-ORAL, AML-B, AML-C)" in message
