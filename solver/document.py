@@ -33,7 +33,7 @@ from solver.rules import (
     build_rules,
     layered_overrides,
 )
-from solver.text import NUL_LIMIT, NUL_MESSAGE, nul_paths
+from solver.text import TEXT_LIMIT, bad_text
 from solver.units import UnitError, fill_unit_family, strength_unit_family
 
 
@@ -211,9 +211,9 @@ def parse_round_document(
     (the command line's `--rules` and `--set`)."""
     if not isinstance(data, dict):
         raise DocumentError([("(document)", "a round document is an object with round, groups, …")])
-    nul = [(format_path(p), NUL_MESSAGE) for p in islice(nul_paths(data), NUL_LIMIT)]
-    if nul:
-        raise DocumentError(nul)
+    unstorable = [(format_path(loc), m) for loc, m in islice(bad_text(data), TEXT_LIMIT)]
+    if unstorable:
+        raise DocumentError(unstorable)
     try:
         doc = RoundDocument.model_validate(data)
     except ValidationError as exc:

@@ -1,8 +1,10 @@
-"""The NUL character (U+0000) in a document's text.
+"""Text that no field may hold: the NUL character (U+0000) and lone surrogates (U+D800–U+DFFF,
+which JSON can spell as `\\ud800` but which are not characters).
 
-No field of a round document means NUL, and PostgreSQL cannot store it (SQLite can): the
-engine refuses it by path, so `vbp simulate`, the simulation route and a round's import answer
-alike on every backend.
+PostgreSQL cannot store NUL (SQLite can), and neither database nor an output stream can
+encode a lone surrogate. No field of a round document means either, so the engine refuses
+them by path, and `vbp simulate`, the simulation route and a round's import answer alike on
+every backend.
 """
 
 from collections.abc import Iterator, Mapping
@@ -10,20 +12,43 @@ from typing import Any
 
 NUL = "\x00"
 NUL_MESSAGE = "contains the NUL character (U+0000), which no field may hold"
-NUL_LIMIT = 20  # paths named at most: one is enough to correct the input
+SURROGATE_MESSAGE = "contains a lone surrogate (U+D800–U+DFFF), which is not text"
+TEXT_LIMIT = 20  # fields named at most: one is enough to correct the input
+
+Loc = tuple[int | str, ...]
 
 
-def nul_paths(data: Any, loc: tuple[int | str, ...] = ()) -> Iterator[tuple[int | str, ...]]:
-    """The location of every string in `data` (decoded JSON or YAML) that holds NUL; a key
-    that holds it is named with the NUL written as `\\u0000`."""
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be stored, or None."""
+    if NUL in text:
+        return NUL_MESSAGE
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return SURROGATE_MESSAGE
+    return None
+
+
+def _shown(key: str) -> str:
+    return key.encode("utf-8", "backslashreplace").decode("utf-8").replace(NUL, "\\u0000")
+
+
+def bad_text(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
+    """(location, message) of every string in `data` (decoded JSON or YAML) that cannot be
+    stored; a key that cannot is named with the character escaped."""
     if isinstance(data, str):
-        if NUL in data:
-            yield loc
+        problem = text_problem(data)
+        if problem is not None:
+            yield loc, problem
     elif isinstance(data, Mapping):
         for key, value in data.items():
-            if isinstance(key, str) and NUL in key:
-                yield (*loc, key.replace(NUL, "\\u0000"))
-            yield from nul_paths(value, (*loc, key))
+            if isinstance(key, str):
+                problem = text_problem(key)
+                if problem is not None:
+                    yield (*loc, _shown(key)), problem
+                    continue
+            yield from bad_text(value, (*loc, key))
     elif isinstance(data, list | tuple):
         for i, value in enumerate(data):
-            yield from nul_paths(value, (*loc, i))
+            yield from bad_text(value, (*loc, i))

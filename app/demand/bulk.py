@@ -11,6 +11,7 @@ import json
 from typing import Any, NamedTuple
 
 from app.errors import FieldError
+from solver.text import text_problem
 
 COLUMNS = ("group", "reported", "last_year_usage", "preferred_enterprise")
 REQUIRED = ("group", "reported", "last_year_usage")
@@ -131,13 +132,14 @@ def _volume(value: Any, *, text: bool, max_volume: int) -> tuple[int | None, str
 
 def named_enterprises(rows: list[tuple[int, dict[str, Any]]]) -> set[str]:
     """The preferred enterprises that `rows` name, to be looked up before they are checked.
-    A name with NUL is no enterprise's (ids are `\\w` characters) and is not looked up:
-    PostgreSQL refuses it as a parameter. Its line is reported as naming an unknown one."""
+    A name no field may hold (NUL, a lone surrogate: `solver.text`) is no enterprise's and
+    is not looked up: the database driver refuses it as a parameter. Its line is reported as
+    naming an unknown one."""
     named = (row.get("preferred_enterprise") for _, row in rows)
     return {
         value.strip()
         for value in named
-        if isinstance(value, str) and value.strip() and "\x00" not in value
+        if isinstance(value, str) and value.strip() and text_problem(value) is None
     }
 
 

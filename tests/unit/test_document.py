@@ -264,11 +264,13 @@ def test_a_nul_anywhere_in_a_document_is_refused_by_its_path() -> None:
     data = json.loads(example.read_text(encoding="utf-8"))
     data["bids"][2]["product"]["dosage_form"] = "tab\x00let"
     data["round"]["na\x00me"] = "x"
+    data["institutions"][0]["name"] = "R\ud800x"  # JSON can spell a lone surrogate
     with pytest.raises(DocumentError) as caught:
         parse_round_document(data)
     message = "contains the NUL character (U+0000), which no field may hold"
     assert caught.value.problems == [
         ("round.na\\u0000me", message),
+        ("institutions[0].name", "contains a lone surrogate (U+D800–U+DFFF), which is not text"),
         ("bids[2].product.dosage_form", message),
     ]
 

@@ -1,5 +1,6 @@
-"""The NUL character is refused wherever a request carries text (app.nul): a 422 naming the
-field, the same on SQLite (which could store it) and PostgreSQL (which cannot)."""
+"""Text no field may hold (app.text: NUL, lone surrogates) is refused wherever a request
+carries text: a 422 naming the field, the same on SQLite (which could store NUL) and
+PostgreSQL (which cannot); a lone surrogate used to fail the response itself (a 500)."""
 
 import json
 from pathlib import Path
@@ -11,6 +12,7 @@ from tests.api.test_bulk import upload_csv
 R = "/api/v1/rounds/YN-2027-01"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "small-round.json"
 MESSAGE = "contains the NUL character (U+0000), which no field may hold"
+SURROGATE = "contains a lone surrogate (U+D800–U+DFFF), which is not text"
 
 
 def fields(response: Any) -> dict[str, str]:
@@ -85,5 +87,50 @@ def test_a_nul_in_a_bulk_upload_is_reported_at_its_line(api: Api) -> None:
         {"group": "AML-ORAL", "reported": 1, "last_year_usage": 1, "preferred_enterprise": "E\x00"}
     ]
     r = api.client.post(f"{R}/demands:bulk", json=lines, headers=h1)
+    problem = assert_problem(r, 422)
+    assert problem["errors"][0]["line"] == 1, problem
+
+
+def test_a_lone_surrogate_is_422_naming_the_field(api: Api) -> None:
+    r = api.client.post(
+        "/api/v1/institutions",
+        content=b'{"id": "H001", "name": "R\\ud800x", "region": "KM"}',
+        headers={**api.bureau, "content-type": "application/json"},
+    )
+    assert fields(r) == {"body.name": SURROGATE}
+    # a proper pair is an ordinary character
+    r = api.client.post(
+        "/api/v1/institutions",
+        content=b'{"id": "H001", "name": "\\ud83d\\ude00", "region": "KM"}',
+        headers={**api.bureau, "content-type": "application/json"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["name"] == "\U0001f600"
+
+
+def test_a_lone_surrogate_in_a_simulated_document_is_named_by_its_path(api: Api) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        '"name": "Yunnan demonstration round 2027"', '"name": "R\\ud800x"', 1
+    )
+    assert "ud800" in text
+    r = api.client.post(
+        "/api/v1/simulations",
+        content=text.encode(),
+        headers={**api.bureau, "content-type": "application/json"},
+    )
+    assert fields(r) == {"round.name": SURROGATE}
+
+
+def test_a_lone_surrogate_in_a_bulk_line_is_reported_at_its_line(api: Api) -> None:
+    api.enterprise("E01")
+    h1 = api.institution("H001")
+    api.open_demand()
+    body = (
+        b'[{"group": "AML-ORAL", "reported": 1, "last_year_usage": 1,'
+        b' "preferred_enterprise": "E\\udc00"}]'
+    )
+    r = api.client.post(
+        f"{R}/demands:bulk", content=body, headers={**h1, "content-type": "application/json"}
+    )
     problem = assert_problem(r, 422)
     assert problem["errors"][0]["line"] == 1, problem
