@@ -54,12 +54,51 @@ def load_document(source: str, stdin: TextIO | None = None) -> Any:
         return decode_document(text, yaml_=True, name=source)
 
 
+# YAML aliases (*name) repeat a node without writing it again: a few hundred bytes of nested
+# aliases stand for billions of values ("billion laughs"). A document is refused when it
+# stands for more than this many times its own nodes (and more than _ALIAS_SLACK besides).
+_ALIAS_EXPANSION = 10
+_ALIAS_SLACK = 100_000
+
+
+class _DocumentLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a document whose aliases expand it beyond reason before
+    anything is built from it."""
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        sizes: dict[int, int] = {}
+
+        def expanded(n: yaml.Node) -> int:
+            known = sizes.get(id(n))
+            if known is None:
+                if isinstance(n, yaml.MappingNode):
+                    known = 1 + sum(expanded(k) + expanded(v) for k, v in n.value)
+                elif isinstance(n, yaml.SequenceNode):
+                    known = 1 + sum(expanded(v) for v in n.value)
+                else:
+                    known = 1
+                sizes[id(n)] = known
+            return known
+
+        total = expanded(node)
+        if total > _ALIAS_EXPANSION * len(sizes) + _ALIAS_SLACK:
+            raise yaml.YAMLError(
+                f"its aliases (*name) make {len(sizes):,} nodes stand for {total:,}; "
+                "write the values out"
+            )
+        return self.construct_document(node)
+
+
 def decode_document(text: str, *, yaml_: bool, name: str = "document") -> Any:
-    """JSON numbers become exact decimals; a document too deep or with an absurd integer is
-    refused like any other bad input, never with a traceback."""
+    """JSON numbers become exact decimals; a document too deep, with an absurd integer or
+    with YAML aliases that multiply it is refused like any other bad input, never with a
+    traceback."""
     try:
         if yaml_:
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=_DocumentLoader)  # a SafeLoader
         return json.loads(text, parse_float=Decimal)
     except yaml.YAMLError as exc:
         raise InputError(f"{name} is not valid YAML: {exc}") from None

@@ -65,6 +65,31 @@ def test_yaml_document_gives_the_same_outcome(tmp_path, capsys):
     assert strip(from_json) == strip(from_yaml)
 
 
+def test_yaml_aliases_are_read_but_not_a_billion_laughs(tmp_path, capsys):
+    # an anchored value reused is ordinary YAML (JSON is YAML: anchor the first KM region)
+    text = Path(SMALL).read_text()
+    first = text.index('"region": "KM"')
+    aliased = (
+        text[:first]
+        + '"region": &km "KM"'
+        + text[first + len('"region": "KM"') :].replace('"region": "KM"', '"region": *km ')
+    )
+    assert aliased.count("*km") >= 1
+    path = tmp_path / "aliased.yaml"
+    path.write_text(aliased)
+    code, out, _ = run(capsys, "simulate", str(path))
+    assert code == 0 and json.loads(out)["summary"]["prepayment_total"] == "13787.98"
+
+    # 9 levels of ten aliases each: 300 bytes that stand for 10**9 values
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    laughs = tmp_path / "laughs.yaml"
+    laughs.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "simulate", str(laughs))
+    assert code == 2 and out == ""
+    assert "aliases (*name) make 31 nodes stand for 12,345,679,021" in err
+
+
 def test_rules_and_set_override_the_document(capsys):
     code, out, _ = run(
         capsys, "simulate", SMALL, "--rules", "batch10", "--set", "prepay_ratio=0.40"
