@@ -7,7 +7,7 @@ replays the same process against its stored contracts with its injectable clock.
 """
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -170,6 +170,7 @@ def simulate_year(
         lambda: {"orders": 0, "on_time": 0, "late": 0, "failed": 0, "backup_deliveries": 0}
     )
     purchased: dict[tuple[str, str, str], int] = defaultdict(int)
+    accepted_by_month: list[Counter[tuple[str, str, str]]] = [Counter() for _ in months]
     month_of = {m.index: m for m in months}
     for o in orders:
         m = month_of[o.month]
@@ -195,6 +196,7 @@ def simulate_year(
             am.accepted_amount += o.amount
             accepted_by_inst_month[o.institution][acc] += o.amount
             purchased[(o.institution, o.group, o.enterprise)] += o.volume
+            accepted_by_month[acc][(o.institution, o.group, o.enterprise)] += o.volume
         due = _month_index(months, o.due_on)
         if due is not None:
             months[due].invoices_due += 1
@@ -211,7 +213,11 @@ def simulate_year(
     }
     total_prepayment = sum((amount for amount in prepayment.values()), Decimal(0))  # yuan, not PuLP
     month_rows = []
-    cumulative_accepted = 0
+    # fulfilment counts what was bought within each contract's agreed volume (the rest is
+    # shown apart, as the service's fulfilment does)
+    agreed_of = {(c.institution, c.group, c.enterprise): c.agreed_volume for c in contracts}
+    bought_so_far: Counter[tuple[str, str, str]] = Counter()
+    within_so_far = 0
     agreed_total = sum(c.agreed_volume for c in contracts)
     for k, m in enumerate(months):
         offset = sum((offsets[i][k].offset for i in institutions), Decimal(0))
@@ -226,7 +232,11 @@ def simulate_year(
             if o.due_on < m.end and (o.paid_on is None or o.paid_on > m.end)
             and o.accepted_on <= m.end
         ]  # fmt: skip
-        cumulative_accepted += m.accepted_volume
+        for key, volume in accepted_by_month[k].items():
+            agreed = agreed_of.get(key, 0)
+            before = min(bought_so_far[key], agreed)
+            bought_so_far[key] += volume
+            within_so_far += min(bought_so_far[key], agreed) - before
         disbursed = total_prepayment if k == 0 else Decimal(0)
         month_rows.append(
             {
@@ -249,7 +259,7 @@ def simulate_year(
                 "prepayment_offset": _money(offset),
                 "prepayment_closing": _money(closing),
                 "fund_net_cash_out": _money(disbursed - offset),
-                "fulfilment_percent": _percent(cumulative_accepted, agreed_total),
+                "fulfilment_percent": _percent(within_so_far, agreed_total),
             }
         )
 
@@ -264,9 +274,10 @@ def simulate_year(
                 "group": c.group,
                 "enterprise": c.enterprise,
                 "agreed_volume": c.agreed_volume,
-                "purchased_volume": min(bought, c.agreed_volume),
+                "purchased_volume": bought,
+                "within_agreed_volume": min(bought, c.agreed_volume),
                 "beyond_agreed_volume": max(0, bought - c.agreed_volume),
-                "percent_complete": _percent(bought, c.agreed_volume),
+                "percent_complete": _percent(min(bought, c.agreed_volume), c.agreed_volume),
             }
         )
     unpaid = [o for o in orders if o.paid_on is None or o.paid_on > period_end]

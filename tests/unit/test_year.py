@@ -2,7 +2,7 @@
 
 import json
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -91,7 +91,8 @@ def test_every_failure_with_a_backup_activates_it(contracts):
 def test_orders_follow_the_agreed_volume_within_the_purchase_factor(contracts):
     report = year(contracts, purchase_factor=(1.0, 1.0))
     for row in report["contracts"]:
-        assert row["purchased_volume"] + row["beyond_agreed_volume"] <= row["agreed_volume"]
+        assert row["within_agreed_volume"] + row["beyond_agreed_volume"] == row["purchased_volume"]
+        assert row["purchased_volume"] <= row["agreed_volume"]
     assert sum(m["ordered_volume"] for m in report["months"]) == sum(
         c.agreed_volume for c in contracts
     )
@@ -144,3 +145,20 @@ def test_overdue_counts_unpaid_invoices_past_their_due_date():
     # after the first due date (end of February at the earliest).
     assert report["months"][0]["overdue_invoices"] == 0
     assert any(m["overdue_invoices"] > 0 for m in report["months"][2:])
+
+
+def test_fulfilment_counts_within_the_agreed_volume_and_shows_the_rest_apart(contracts):
+    # as the service's fulfilment does: purchased = within + beyond; percent of within
+    report = year(contracts, purchase_factor=(1.3, 1.3))
+    rows = report["contracts"]
+    assert any(r["beyond_agreed_volume"] > 0 for r in rows)
+    for r in rows:
+        assert r["within_agreed_volume"] == min(r["purchased_volume"], r["agreed_volume"])
+        assert r["beyond_agreed_volume"] == r["purchased_volume"] - r["within_agreed_volume"]
+        assert Decimal(r["percent_complete"]) <= 100
+    within = sum(r["within_agreed_volume"] for r in rows)
+    agreed = sum(r["agreed_volume"] for r in rows)
+    expected = (Decimal(within) * 100 / agreed).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert report["summary"]["fulfilment_percent"] == str(expected)
+    # the last month's running figure is the year's
+    assert report["months"][-1]["fulfilment_percent"] == report["summary"]["fulfilment_percent"]
