@@ -1,10 +1,10 @@
-"""Payment standards (医保支付标准): readable by every role."""
+"""Payment standards (医保支付标准): public, as the bureau publishes them (no token needed)."""
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 
-from app.auth.deps import AnyPrincipal
+from app.auth.deps import public
 from app.common import Page, decode_cursor, encode_cursor
 from app.db import SessionDep
 from app.routing import make_router
@@ -19,10 +19,13 @@ def to_public(row: PaymentStandard) -> PaymentStandardPublic:
     return PaymentStandardPublic.model_validate({**row.model_dump(), "non_gqce_cap": row.standard})
 
 
-@router.get("/payment-standards", response_model=Page[PaymentStandardPublic])
+@router.get(
+    "/payment-standards",
+    response_model=Page[PaymentStandardPublic],
+    dependencies=[Depends(public)],
+)
 def list_payment_standards(
     session: SessionDep,
-    _principal: AnyPrincipal,
     generic_name: Annotated[str | None, Query(examples=["amlodipine"])] = None,
     round_id: str | None = None,
     group_id: str | None = None,
@@ -31,7 +34,8 @@ def list_payment_standards(
 ) -> Page[PaymentStandardPublic]:
     """Payment standards per generic name and group, set when a round's results are
     published: one standard for originator, reference and GQCE products of the generic name;
-    non-GQCE products are paid at most that (SPEC §9)."""
+    non-GQCE products are paid at most that (SPEC §9). Public: anyone may read them, with or
+    without a token."""
     rows, last = service.list_standards(
         session,
         generic_name=generic_name,

@@ -136,7 +136,8 @@ def test_every_route_declares_its_roles() -> None:
     for route in routes():
         assert set(route.roles) <= set(ROLES), route
     public = [str(r) for r in routes() if not r.roles]
-    assert public == ["GET /health"]
+    # the health check, and the payment standards the bureau publishes for everyone (SPEC §9)
+    assert sorted(public) == ["GET /api/v1/payment-standards", "GET /health"]
 
 
 def test_every_path_parameter_has_a_value() -> None:

@@ -1,6 +1,6 @@
 # ruff: noqa: F811 -- the fixtures imported from test_contracts_world are parameters here
 """Payment standards (SPEC §9): per generic name and group, set at publication from the
-winning prices, for every role to read."""
+winning prices, public: every role reads them, and so does anyone without a token."""
 
 from tests.api.test_contracts_world import (  # noqa: F401 (fixtures)
     ROUND,
@@ -43,3 +43,10 @@ def test_payment_standards_filter_by_generic_name_for_any_role(period: Period) -
         "/api/v1/payment-standards", params={"generic_name": "metformin"}, headers=period.who("E03")
     )
     assert [(s["round_id"], s["group_id"]) for s in r.json()["items"]] == [(ROUND, "MET-SR")]
+
+
+def test_payment_standards_are_public(period: Period) -> None:
+    as_institution = period.client.get("/api/v1/payment-standards", headers=period.who("H001"))
+    anyone = period.client.get("/api/v1/payment-standards")
+    assert anyone.status_code == 200, anyone.text
+    assert anyone.json() == as_institution.json() and len(anyone.json()["items"]) == 2
