@@ -8,11 +8,11 @@ from fastapi import Response, status
 
 from app.auth.deps import AnyPrincipal, BureauPrincipal
 from app.catalog import service
-from app.catalog.schemas import GroupCreate, GroupFields, GroupPublic
+from app.catalog.schemas import GroupCreate, GroupPublic, GroupReplace
 from app.clock import ClockDep
 from app.concurrency import IfMatch, set_etag
 from app.db import SessionDep
-from app.errors import problem_responses
+from app.errors import InvalidInput, problem_responses
 from app.rounds.access import load_round
 from app.routing import make_router
 
@@ -20,17 +20,28 @@ router = make_router(prefix="/api/v1/rounds/{round_id}/groups", tags=["catalog"]
 
 
 @router.get("", response_model=list[GroupPublic], responses=problem_responses(404))
-def list_groups(round_id: str, session: SessionDep, _principal: AnyPrincipal) -> list[GroupPublic]:
-    load_round(session, round_id)
+def list_groups(
+    round_id: str, response: Response, session: SessionDep, _principal: AnyPrincipal
+) -> list[GroupPublic]:
+    """The round's groups; the ETag is the round's (send it as If-Match to change one)."""
+    round_ = load_round(session, round_id)
+    set_etag(response, round_.version)
     return [service.to_public(g) for g in service.list_groups(session, round_id)]
 
 
 @router.get("/{group_id}", response_model=GroupPublic, responses=problem_responses(404))
 def get_group(
-    round_id: str, group_id: str, session: SessionDep, _principal: AnyPrincipal
+    round_id: str,
+    group_id: str,
+    response: Response,
+    session: SessionDep,
+    _principal: AnyPrincipal,
 ) -> GroupPublic:
-    load_round(session, round_id)
-    return service.to_public(service.get_group(session, round_id, group_id))
+    """One group; the ETag is the round's (send it as If-Match to replace or remove it)."""
+    round_ = load_round(session, round_id)
+    group = service.get_group(session, round_id, group_id)
+    set_etag(response, round_.version)
+    return service.to_public(group)
 
 
 @router.post(
@@ -61,14 +72,18 @@ def add_group(
 def replace_group(
     round_id: str,
     group_id: str,
-    body: GroupFields,
+    body: GroupReplace,
     response: Response,
     session: SessionDep,
     clock: ClockDep,
     principal: BureauPrincipal,
     if_match: IfMatch = None,
 ) -> GroupPublic:
-    """Replace a group of a draft round."""
+    """Replace a group of a draft round: its fields, or the group as GET gives it, edited."""
+    if body.id is not None and body.id != group_id:
+        raise InvalidInput(
+            "invalid group", [("body.id", f"the group in the path is {group_id!r}: ids stay")]
+        )
     round_, row = service.replace_group(
         session,
         round_id=round_id,

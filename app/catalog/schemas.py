@@ -104,3 +104,12 @@ class GroupCreate(GroupFields):
 class GroupPublic(GroupCreate):
     created_at: datetime
     updated_at: datetime
+
+
+class GroupReplace(GroupFields):
+    """A replacement of a group: its fields, or the group as GET gives it, edited (its id must
+    be the one in the path; the timestamps are the service's and are ignored)."""
+
+    id: Identifier | None = Field(default=None, description="if given, the id in the path")
+    created_at: datetime | None = Field(default=None, description="read-only, ignored")
+    updated_at: datetime | None = Field(default=None, description="read-only, ignored")

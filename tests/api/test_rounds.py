@@ -197,6 +197,22 @@ def test_catalog_edits_bump_the_round_etag(api: Api) -> None:
     assert api.client.get(R, headers=api.bureau).headers["ETag"] == '"v4"'
 
 
+def test_a_group_read_edited_and_sent_back_replaces_it(api: Api) -> None:
+    api.round()
+    got = api.client.get(f"{R}/groups/AML-ORAL", headers=api.bureau)
+    assert got.headers["ETag"] == '"v1"'  # the round's: catalog edits are edits of the round
+    assert api.client.get(f"{R}/groups", headers=api.bureau).headers["ETag"] == '"v1"'
+    edited = got.json() | {"ceiling": "0.4500"}
+    r = api.client.put(
+        f"{R}/groups/AML-ORAL", json=edited, headers={**api.bureau, "If-Match": got.headers["ETag"]}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["ceiling"] == "0.4500" and r.headers["ETag"] == '"v2"'
+    renamed = edited | {"id": "OTHER"}
+    r = api.client.put(f"{R}/groups/AML-ORAL", json=renamed, headers=api.bureau)
+    assert [e["field"] for e in assert_problem(r, 422)["errors"]] == ["body.id"]
+
+
 def test_catalog_is_frozen_after_draft(api: Api) -> None:
     api.open_demand()
     response = api.client.post(f"{R}/groups", json=group("NEW"), headers=api.bureau)
