@@ -271,11 +271,15 @@ def place_order(session: Session, *, data: OrderCreate, actor: Principal, now: d
             starts_on=contract.starts_on.isoformat(),
         )
     if today > contract.ends_on:
-        more = (
-            "its term has ended"
-            if contract.ends_on >= contract.term_ends_on
-            else f"start agreement year {contract.year + 1} to renew it"
-        )
+        renewal = session.exec(
+            select(Contract.id).where(col(Contract.previous_contract_id) == contract.id)
+        ).first()
+        if contract.ends_on >= contract.term_ends_on:
+            more = "its term has ended"
+        elif renewal is not None:
+            more = f"order against its renewal, contract {renewal}"
+        else:
+            more = f"start agreement year {contract.year + 1} to renew it"
         raise OutsideTerm(
             f"contract {contract.id} ran until {contract.ends_on.isoformat()}: {more}",
             ends_on=contract.ends_on.isoformat(),

@@ -155,6 +155,11 @@ def test_a_new_year_renews_with_agreed_volume_no_lower_than_last_year(period: Pe
     assert {c["previous_contract_id"] for c in year2} == {
         c["id"] for c in period.contracts(round_id=ROUND, year=1) if c["group_id"] == "AML-ORAL"
     }
+    # an order on last year's contract points to its renewal (not to a year already started)
+    r = period.order("H001", 100)  # year 1's contract
+    body = assert_problem(r, 409, type_suffix="outside-term")
+    renewal = next(c for c in year2 if c["institution_id"] == "H001")
+    assert body["detail"].endswith(f"order against its renewal, contract {renewal['id']}")
 
 
 def test_a_new_year_cannot_start_before_it_begins(period: Period) -> None:
