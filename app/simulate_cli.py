@@ -361,10 +361,18 @@ def outcome_table(outcome: dict[str, Any], round_: Round) -> str:
     return "\n".join(out)
 
 
-def _winners_text(group: dict[str, Any]) -> str:
+def _winners_lines(group: dict[str, Any], width: int) -> list[str]:
+    """The group's winners as `E01@0.2059`, wrapped to `width` (never cut: every winner and
+    every digit of its price is shown)."""
     if not group["winners"]:
-        return "failed"
-    return " ".join(f"{w['enterprise']}@{w['price']}" for w in group["winners"])
+        return ["failed"]
+    lines: list[str] = []
+    for word in (f"{w['enterprise']}@{w['price']}" for w in group["winners"]):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def compare_json(outcomes: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -399,13 +407,16 @@ def compare_table(outcomes: list[tuple[str, dict[str, Any]]]) -> str:
         return ""
     width = 34
     profiles = [p for p, _ in outcomes]
-    out = ["group".ljust(14) + "".join(p.ljust(width) for p in profiles)]
     by_profile = [{g["id"]: g for g in o["groups"]} for _, o in outcomes]
+    first = max([14, *(len(gid) + 2 for gid in by_profile[0])])
+    out = ["group".ljust(first) + "".join(p.ljust(width) for p in profiles)]
     for gid in by_profile[0]:
-        out.append(
-            gid.ljust(14)
-            + "".join(_winners_text(gp[gid])[: width - 2].ljust(width) for gp in by_profile)
-        )
+        cells = [_winners_lines(gp[gid], width - 2) for gp in by_profile]
+        for k in range(max(len(c) for c in cells)):
+            out.append(
+                (gid if k == 0 else "").ljust(first)
+                + "".join((c[k] if k < len(c) else "").ljust(width) for c in cells).rstrip()
+            )
     out.append("")
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("contract amount", lambda o: o["summary"]["contract_amount"]),

@@ -116,6 +116,25 @@ def test_compare_puts_profiles_side_by_side(capsys):
     assert len(aml["batch7"]["winners"]) == 3 and len(aml["batch10"]["winners"]) == 2
 
 
+def test_compare_table_shows_every_winner_and_every_digit():
+    from app.simulate_cli import compare_table
+
+    winners = [{"enterprise": f"ENTERPRISE-{i:02d}", "price": "123.4567"} for i in range(5)]
+    outcome = {
+        "groups": [{"id": "A-VERY-LONG-GROUP-ID", "status": "awarded", "winners": winners,
+                    "unallocated_volume": 0}],
+        "summary": {"contract_amount": "1.00", "savings": "0.00", "prepayment_total": "0.30"},
+    }  # fmt: skip
+    table = compare_table([("batch7", outcome), ("batch10", outcome)])
+    for w in winners:
+        assert table.count(f"{w['enterprise']}@123.4567") == 2, table
+    lines = table.splitlines()
+    assert lines[1].startswith("A-VERY-LONG-GROUP-ID  ENTERPRISE-00@123.4567")
+    # each profile's column starts at the same place on every line
+    column = lines[0].index("batch10")
+    assert all(line[column:].startswith("ENTERPRISE") for line in lines[1:4]), table
+
+
 def test_installed_command_is_deterministic():
     vbp = Path(sys.executable).with_name("vbp")
     outs = []
