@@ -7,15 +7,12 @@
 - makes every POST honour `Idempotency-Key` (`app.idempotency.service`);
 - lets a plain `def` handler that returns a finished `Response` commit the request's
   transaction in its own thread (`app.db.commit_in_handler`);
-- refuses text no field may hold (NUL, lone surrogates) in the path, the query and a JSON
-  body (`app.text`).
 
 Use `make_router(prefix=..., tags=[...])` for a domain's router.
 """
 
 import functools
 import inspect
-import json
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -29,7 +26,6 @@ from app.auth.deps import RoleGuard, public
 from app.db import commit_in_handler
 from app.errors import problem_responses
 from app.idempotency import service as idempotency
-from app.text import NUL, refuse_bad_text, text_problem
 
 X_ROLES = "x-roles"
 X_IDEMPOTENCY_REDACT = "x-idempotency-redact"
@@ -60,28 +56,6 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return run
-
-
-async def _refuse_bad_text(request: Request, *, json_body: bool) -> None:
-    """422 naming each path parameter, query parameter or JSON body field that holds text no
-    field may hold (`app.text`). The checks that find nothing are substring searches: nothing
-    is parsed twice for a request without an escape that could spell such text."""
-    scope = request.scope
-    if NUL in scope["path"]:
-        refuse_bad_text(request.path_params, "path")
-    query: bytes = scope.get("query_string", b"")
-    if b"%00" in query or b"\x00" in query:
-        items = request.query_params.multi_items()
-        refuse_bad_text({k: v for k, v in items if text_problem(k) or text_problem(v)}, "query")
-    if json_body:
-        body = await request.body()
-        # NUL is spelled \u0000 in JSON, a surrogate \uD800 … \uDFFF (or in lower case)
-        if b"\\u0000" in body or b"\\ud" in body or b"\\uD" in body:
-            try:
-                data = json.loads(body)
-            except ValueError:
-                return  # FastAPI reports the invalid JSON
-            refuse_bad_text(data, "body")
 
 
 def _is_plain_function(endpoint: Callable[..., Any]) -> bool:
@@ -121,6 +95,8 @@ class VbpRoute(APIRoute):
         self.openapi_extra = {**(self.openapi_extra or {}), X_ROLES: roles}
 
         statuses = [422]
+        if self.body_field is not None:
+            statuses.append(415)
         if not is_public:
             statuses += [401, 403]
         for status, entry in problem_responses(*statuses).items():
@@ -134,10 +110,8 @@ class VbpRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         redact = tuple((self.openapi_extra or {}).get(X_IDEMPOTENCY_REDACT, ()))
-        json_body = self.body_field is not None
 
         async def route_handler(request: Request) -> Response:
-            await _refuse_bad_text(request, json_body=json_body)
             response = await handler(request)
             row = getattr(request.state, "idempotency_row", None)
             if row is None:

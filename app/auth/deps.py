@@ -13,7 +13,9 @@ Only `optional_principal` reads the database (a plain `def`, run in the threadpo
 on top of it are `async def`, as they block on nothing: each plain `def` dependency costs a trip
 to the threadpool and back on every request.
 A resource that belongs to another actor is reported as 404 by the services, never 403, so
-its existence is not revealed.
+its existence is not revealed. Once the caller is known and allowed, the declaration screens
+the request (`app.text.screen`: a JSON body sent as another media type, text no field may
+hold), so that 401 and 403 come before those 415s and 422s.
 """
 
 from typing import Annotated
@@ -25,6 +27,7 @@ from app.auth.models import Role
 from app.auth.service import Principal, authenticate
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthenticated
+from app.text import screen
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -72,6 +75,7 @@ class RoleGuard:
                 f"this route is for the role(s) {allowed}; the token belongs to "
                 f"the role {principal.role.value}"
             )
+        await screen(request)
         return principal
 
     def __repr__(self) -> str:
@@ -82,8 +86,9 @@ def require(*roles: Role) -> RoleGuard:
     return RoleGuard(*roles)
 
 
-async def public() -> None:
+async def public(request: Request) -> None:
     """The access declaration of a route anyone may call (GET /health)."""
+    await screen(request)
 
 
 # Shorthands for the common declarations.

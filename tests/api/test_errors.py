@@ -179,3 +179,26 @@ def test_a_body_that_is_not_utf8_or_has_an_unreadable_number_is_422_naming_the_b
         )
         body = assert_problem(response, 422, type_suffix="invalid-input")
         assert [e["field"] for e in body["errors"]] == ["body"], body
+
+
+def test_a_json_body_sent_as_another_media_type_is_415_after_authentication(api: Api) -> None:
+    body = b'{"id": "H1", "region": "KM"}'
+    for content_type, sent in (("text/plain", "text/plain"),
+                               ("application/x-www-form-urlencoded", "application/x-www-form-urlencoded"),
+                               (None, "none")):  # fmt: skip
+        headers = {**api.bureau, **({"content-type": content_type} if content_type else {})}
+        r = api.client.post("/api/v1/institutions", content=body, headers=headers)
+        problem = assert_problem(r, 415, type_suffix="unsupported-media-type")
+        assert problem["detail"].endswith(f"(this request sent {sent})"), problem
+    # who may call comes first: no token is 401 whatever the body
+    r = api.client.post(
+        "/api/v1/institutions", content=body, headers={"content-type": "text/plain"}
+    )
+    assert_problem(r, 401)
+    # JSON under its structured-syntax suffix is JSON
+    r = api.client.post(
+        "/api/v1/institutions",
+        content=body,
+        headers={**api.bureau, "content-type": "application/vnd.api+json"},
+    )
+    assert r.status_code == 201, r.text
