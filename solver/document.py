@@ -55,6 +55,8 @@ def positive_decimal(value: Any) -> Decimal:
         raise ValueError(f"must be between {MIN_DECIMAL} and {MAX_DECIMAL:,}, got {value!r}")
     if len(number.normalize().as_tuple().digits) > MAX_DIGITS:
         raise ValueError(f"has more than {MAX_DIGITS} significant digits: {value!r}")
+    if len(str(number)) > MAX_TEXT:
+        number = number.normalize()  # "0.5" and fifty zeros is 0.5
     exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)  # finite
     return number.quantize(ONE_UNIT) if exponent > 0 else number
@@ -63,6 +65,9 @@ def positive_decimal(value: Any) -> Decimal:
 MIN_DECIMAL = Decimal("1e-9")
 MAX_DECIMAL = Decimal("1e12")
 MAX_DIGITS = 18
+# Written back as at most this many characters (the service stores decimals as text of this
+# length): within the bounds above, only trailing zeros can make a value longer, and they go.
+MAX_TEXT = 40
 ONE_UNIT = Decimal(1)
 
 

@@ -28,6 +28,7 @@ from app.clock import Clock
 from app.db import WRITES_AFTER_HANDLER, SessionDep
 from app.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidInput
 from app.idempotency.models import IdempotencyKey
+from app.text import screen
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -54,20 +55,30 @@ async def request_body(request: Request) -> bytes:
 _CANONICAL_JSON_LIMIT = 1 << 20
 
 
+def _number_text(text: str) -> str:
+    # a decimal number as written, marked so that it differs from any string a request can
+    # carry (NUL is refused in every field): 0.2059 and 0.20589999999999999 are two prices,
+    # which floats would make one
+    return "\x00" + text
+
+
 def _canonical_json(body: bytes) -> bytes | None:
     """The body's JSON with sorted keys and no spaces, so that a retry that serialises the
-    same request anew (keys in another order, other spacing) is the same request."""
+    same request anew (keys in another order, other spacing) is the same request. Numbers
+    keep their text; the output is ASCII (a lone surrogate cannot fail it)."""
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = json.loads(body, parse_float=_number_text)
+    except (ValueError, RecursionError):
         return None
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def request_fingerprint(request: Request, body: bytes) -> str:
+def request_fingerprint(request: Request, body: bytes, *, canonical: bool = True) -> str:
+    """The request's method, path, query and body, hashed; a JSON body by its content
+    (`canonical`), else by its bytes."""
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type == "application/json" and len(body) <= _CANONICAL_JSON_LIMIT:
+    if canonical and media_type == "application/json" and len(body) <= _CANONICAL_JSON_LIMIT:
         body = _canonical_json(body) or body
     elif "boundary=" in content_type:
         # a multipart body differs between retries only by its random boundary
@@ -85,12 +96,14 @@ def _find(session: Session, subject: str, key: str) -> IdempotencyKey | None:
     ).one_or_none()
 
 
-def _check_existing(row: IdempotencyKey, request: Request, fingerprint: str) -> None:
+def _check_existing(row: IdempotencyKey, request: Request, fingerprint: str, body: bytes) -> None:
     if row.method != request.method or row.path != request.url.path:
         raise IdempotencyKeyReused(
             f"this Idempotency-Key was first used for {row.method} {row.path}; use a new key"
         )
-    if row.request_hash != fingerprint:
+    if row.request_hash != fingerprint and row.request_hash != request_fingerprint(
+        request, body, canonical=False
+    ):  # (a key stored before JSON bodies were compared by content has their bytes' hash)
         raise IdempotencyKeyReused(
             "this Idempotency-Key was first used with a different request body; use a new key"
         )
@@ -110,10 +123,15 @@ async def idempotency_guard(
     key = request.headers.get(HEADER)
     if key is None or principal is None:
         return  # no key; or no caller, whom the route's guard will turn away
+    if principal.role.value not in getattr(request.scope.get("route"), "allowed_roles", ()):
+        return  # a caller the route's guard will turn away (403): nothing to reserve
     if not 1 <= len(key) <= 200 or not key.isprintable():
         raise InvalidInput(
             "invalid Idempotency-Key", [(f"header.{HEADER}", "1 to 200 printable characters")]
         )
+    # what the route's guard will refuse is refused before the key is stored with it (a NUL
+    # in the path cannot be stored on PostgreSQL)
+    await screen(request)
     body = await request.body()  # Starlette keeps it: the handler can still read or parse it
     clock: Clock = request.app.state.clock
     request.state.idempotency_row = await run_in_threadpool(
@@ -129,7 +147,7 @@ def _reserve(
     fingerprint = request_fingerprint(request, body)
     existing = _find(session, subject, key)
     if existing is not None:
-        _check_existing(existing, request, fingerprint)
+        _check_existing(existing, request, fingerprint, body)
     row = IdempotencyKey(
         subject=subject,
         key=key,
@@ -147,7 +165,7 @@ def _reserve(
         existing = _find(session, subject, key)
         if existing is None:
             raise
-        _check_existing(existing, request, fingerprint)
+        _check_existing(existing, request, fingerprint, body)
     return row
 
 

@@ -65,6 +65,28 @@ def test_a_retry_that_serialises_the_same_json_anew_replays(api: Api) -> None:
     assert_problem(other, 422, type_suffix="idempotency-key-reused")
 
 
+def test_numbers_are_compared_as_written_not_as_floats(api: Api) -> None:
+    # two prices a float cannot tell apart are two requests (a document's money may be a
+    # JSON number, read exactly)
+    headers = {**api.bureau, **KEY, "content-type": "application/json"}
+    first = api.client.post("/api/v1/simulations", content=_document(b"0.2059"), headers=headers)
+    assert first.status_code == 200, first.text
+    again = api.client.post(
+        "/api/v1/simulations", content=_document(b"0.20589999999999999"), headers=headers
+    )
+    assert_problem(again, 422, type_suffix="idempotency-key-reused")
+
+
+def _document(ceiling: bytes) -> bytes:
+    import json
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "small-round.json"
+    doc = json.loads(example.read_text(encoding="utf-8"))
+    doc["groups"][0]["ceiling"] = "CEILING"
+    return json.dumps(doc).encode().replace(b'"CEILING"', ceiling)
+
+
 def test_same_key_other_route_is_422(api: Api) -> None:
     api.client.post(
         "/api/v1/institutions", json={"id": "H1", "region": "KM"}, headers={**api.bureau, **KEY}

@@ -49,6 +49,11 @@ def test_catalog_prices_follow_the_round_documents_rule(api: Api) -> None:
         "0.5",
         "10",
     )
+    # trailing zeros past what is stored (40 characters) go; the value stays
+    long = round_body("LONG", groups=[group(ceiling="0.5" + "0" * 50)])
+    r = api.client.post("/api/v1/rounds", json=long, headers=api.bureau)
+    assert r.status_code == 201, r.text
+    assert r.json()["groups"][0]["ceiling"] == "0.5"
     document = api.client.get(f"{R}/document", headers=api.bureau).json()
     document["round"]["id"] = "COPY"
     r = api.client.post("/api/v1/rounds:import", json=document, headers=api.bureau)

@@ -134,3 +134,38 @@ def test_a_lone_surrogate_in_a_bulk_line_is_reported_at_its_line(api: Api) -> No
     )
     problem = assert_problem(r, 422)
     assert problem["errors"][0]["line"] == 1, problem
+
+
+def test_who_may_call_comes_before_the_text_check(api: Api) -> None:
+    h1 = api.institution("H001")
+    r = api.client.post("/api/v1/rounds/A%00B/transitions", json={"to": "demand_open"})
+    assert_problem(r, 401)
+    r = api.client.post("/api/v1/rounds/A%00B/transitions", json={"to": "demand_open"}, headers=h1)
+    assert_problem(r, 403)
+
+
+def test_an_idempotency_key_does_not_let_unstorable_text_through(api: Api) -> None:
+    # the key is stored with the request's path and a hash of its body: once a 500 (NUL in
+    # the path on PostgreSQL; a lone surrogate in the body failed the hash)
+    key = {"Idempotency-Key": "k-1"}
+    r = api.client.post(
+        "/api/v1/rounds/YN%00X/transitions",
+        json={"to": "demand_open"},
+        headers={**api.bureau, **key},
+    )
+    assert fields(r) == {"path.round_id": MESSAGE}
+    r = api.client.post(
+        "/api/v1/institutions",
+        content=b'{"id": "H1", "name": "x\\ud800", "region": "KM"}',
+        headers={**api.bureau, **key, "content-type": "application/json"},
+    )
+    assert fields(r) == {"body.name": SURROGATE}
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        '"name": "Yunnan demonstration round 2027"', '"name": "R\\ud800x"', 1
+    )
+    r = api.client.post(
+        "/api/v1/simulations",
+        content=text.encode(),
+        headers={**api.bureau, **key, "content-type": "application/json"},
+    )
+    assert fields(r) == {"round.name": SURROGATE}
