@@ -10,6 +10,7 @@ holds from the agreement start to the end of the group's term.
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -22,6 +23,7 @@ from app.contracts.periods import year_ends_on
 from app.rounds.access import rules_of
 from app.rounds.models import Round
 from app.standards.models import PaymentStandard
+from solver.catalog import generic_key
 
 ENTITY = "payment_standard"
 
@@ -85,16 +87,23 @@ def list_standards(
     after_id: int | None,
     limit: int,
 ) -> tuple[list[PaymentStandard], int | None]:
+    """Standards by id; `generic_name` matches as the catalog's two-group limit does
+    (`solver.catalog.generic_key`: Amlodipine is amlodipine), so it is compared here, not in
+    SQL (standards are a few per group)."""
     query = select(PaymentStandard)
-    if generic_name is not None:
-        query = query.where(col(PaymentStandard.generic_name) == generic_name)
     if round_id is not None:
         query = query.where(col(PaymentStandard.round_id) == round_id)
     if group_id is not None:
         query = query.where(col(PaymentStandard.group_id) == group_id)
     if after_id is not None:
         query = query.where(col(PaymentStandard.id) > after_id)
-    rows = list(session.exec(query.order_by(col(PaymentStandard.id)).limit(limit + 1)))
+    query = query.order_by(col(PaymentStandard.id))
+    if generic_name is None:
+        rows = list(session.exec(query.limit(limit + 1)))
+    else:
+        wanted = generic_key(generic_name)
+        matching = (r for r in session.exec(query) if generic_key(r.generic_name) == wanted)
+        rows = list(islice(matching, limit + 1))
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, rows[-1].id

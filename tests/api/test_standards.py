@@ -45,6 +45,14 @@ def test_payment_standards_filter_by_generic_name_for_any_role(period: Period) -
     assert [(s["round_id"], s["group_id"]) for s in r.json()["items"]] == [(ROUND, "MET-SR")]
 
 
+def test_a_generic_name_filter_matches_as_the_two_group_limit_does(period: Period) -> None:
+    for spelling in ("Metformin", "METFORMIN ", "ｍｅｔｆｏｒｍｉｎ"):
+        r = period.client.get("/api/v1/payment-standards", params={"generic_name": spelling})
+        assert [s["group_id"] for s in r.json()["items"]] == ["MET-SR"], spelling
+    r = period.client.get("/api/v1/payment-standards", params={"generic_name": "aspirin"})
+    assert r.json()["items"] == []
+
+
 def test_payment_standards_are_public(period: Period) -> None:
     as_institution = period.client.get("/api/v1/payment-standards", headers=period.who("H001"))
     anyone = period.client.get("/api/v1/payment-standards")
