@@ -244,6 +244,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     cause = exc.__cause__
+    if isinstance(cause, DomainError):  # raised while FastAPI read the body (BodyTooLarge)
+        return await _domain_error(request, cause)
     if status == 400 and exc.detail == _BODY_PARSE_ERROR and cause is not None:
         # FastAPI could not read the body: bytes that are not UTF-8, a number too long for
         # Python to read, arrays nested too deep to decode. Like invalid JSON: a 422 naming

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from app.admission import AdmissionLimit
+from app.body_limit import BodyLimit
 from app.clock import Clock, SystemClock
 from app.db import make_engine, normalise_url, upgrade
 from app.errors import add_problem_schemas, install_error_handlers
@@ -106,6 +107,7 @@ def create_app(
     app.state.engine = db_engine
     app.state.clock = clock if clock is not None else SystemClock()
     app.add_middleware(AdmissionLimit, limit=settings.request_concurrency)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # outermost: first to run
     install_error_handlers(app)
     app.add_exception_handler(Replay, replay_handler)
     for router in sorted(routers, key=lambda r: _MOST_REQUESTED.isdisjoint(r.tags)):

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         default=100_000, ge=1, description="most demand lines one bulk upload may hold"
     )
     page_max: int = Field(default=1000, ge=1, description="largest page size of list routes")
+    max_body_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1,
+        description="largest request body (413 beyond it): a national round document is about"
+        " 100 MB, a bulk upload of 100,000 lines about 5 MB",
+    )
     log_level: str = "info"
     request_concurrency: int = Field(
         default=4,

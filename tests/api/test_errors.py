@@ -1,5 +1,7 @@
 """Every error is RFC 9457 problem+json: routing errors, validation, and unexpected ones."""
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -202,3 +204,25 @@ def test_a_json_body_sent_as_another_media_type_is_415_after_authentication(api:
         headers={**api.bureau, "content-type": "application/vnd.api+json"},
     )
     assert r.status_code == 201, r.text
+
+
+def test_a_body_beyond_the_limit_is_413_announced_or_not(database: Any, clock: Any) -> None:
+    from tests.api.conftest import bearer, create_bureau_token, make_app
+
+    app = make_app(database, clock, max_body_bytes=1000)
+    headers = {**bearer(create_bureau_token(database)), "content-type": "application/json"}
+    big = b'{"id": "H1", "region": "KM", "name": "' + b"x" * 2000 + b'"}'
+    with TestClient(app) as client:
+        announced = client.post("/api/v1/institutions", content=big, headers=headers)
+        chunked = client.post(
+            "/api/v1/simulations",
+            content=(big[i : i + 100] for i in range(0, len(big), 100)),  # no Content-Length
+            headers=headers,
+        )
+        for r in (announced, chunked):
+            problem = assert_problem(r, 413, type_suffix="body-too-large")
+            assert problem["detail"] == "the request body may hold at most 1,000 bytes"
+        small = client.post(
+            "/api/v1/institutions", json={"id": "H1", "region": "KM"}, headers=headers
+        )
+        assert small.status_code == 201, small.text
