@@ -307,6 +307,24 @@ _RETIRE_CURRENT = (
     .returning(*_BIDS.c)
 )
 _COLUMNS = tuple(c.name for c in _BIDS.c if c.name != "id")
+# Whether the bid has a current version (seen afresh: a statement of its own).
+_HAS_CURRENT = (
+    sa.select(_BIDS.c.id)
+    .where(
+        _BIDS.c.round_id == sa.bindparam("b_round"),
+        _BIDS.c.enterprise_id == sa.bindparam("b_enterprise"),
+        _BIDS.c.group_id == sa.bindparam("b_group"),
+        _BIDS.c.current.is_(True),
+    )
+    .limit(1)
+)
+# Writers of one bid that found no current version take turns on it (PostgreSQL: a
+# transaction-level advisory lock on the bid's key; a single 64-bit key, apart from the
+# two-key locks of imports and awards).
+_BID_TURN = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+# Rounds of looking again: each is a writer that replaced the bid in between (bounded only
+# so that a fault cannot loop forever).
+_LOOKS = 100
 
 
 # A stored version as the database returned it: the columns of `Bid` as attributes, read
@@ -319,14 +337,27 @@ def _retire_current(
 ) -> StoredBid | None:
     """The enterprise's current version in the group, now marked replaced (the caller appends
     the new one with `_insert_recorded`, or fails and the transaction rolls back); None if it
-    has none."""
-    return (
-        session.connection()
-        .execute(
-            _RETIRE_CURRENT,
-            {"b_round": round_id, "b_enterprise": enterprise_id, "b_group": group_id},
-        )
-        .one_or_none()
+    has none.
+
+    On PostgreSQL (READ COMMITTED) an UPDATE that waited for a concurrent writer's row lock
+    looks again only at the row it had found: if that writer replaced the version, the UPDATE
+    finds nothing, and the new version, committed after this statement began, is not seen.
+    So finding nothing is not trusted: the writer takes turns on the bid and looks again, a
+    statement at a time, while a current version exists. Racing amendments then get 412 (or,
+    without If-Match, each its turn), not a false 404; two first bids become versions 1 and 2,
+    not a 409. The common case, a version found at once, costs nothing more."""
+    params = {"b_round": round_id, "b_enterprise": enterprise_id, "b_group": group_id}
+    connection = session.connection()
+    found = connection.execute(_RETIRE_CURRENT, params).one_or_none()
+    if found is not None or connection.dialect.name != "postgresql":
+        return found  # SQLite: one writer at a time, nothing to race
+    connection.execute(_BID_TURN, {"key": f"{round_id}\x1f{enterprise_id}\x1f{group_id}"})
+    for _ in range(_LOOKS):
+        found = connection.execute(_RETIRE_CURRENT, params).one_or_none()
+        if found is not None or connection.execute(_HAS_CURRENT, params).first() is None:
+            return found
+    raise Conflict(
+        f"the bid of {enterprise_id} in group {group_id} keeps changing; read it and try again"
     )
 
 
