@@ -116,11 +116,22 @@ def request_award(
 
 @router.get("/jobs/{job_id}", response_model=JobPublic, responses=problem_responses(404))
 def get_job(
-    job_id: RowId, response: Response, session: SessionDep, _principal: BureauPrincipal
+    job_id: RowId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: BureauPrincipal,
 ) -> JobPublic:
     """A job's status and progress {stage, done, total}; `result` links to the outcome once
-    it has succeeded, `error` says why it failed. `Retry-After` suggests when to poll again."""
+    it has succeeded, `error` says why it failed. `Retry-After` suggests when to poll again.
+    A job that no process of the service works on any more (it stopped while the job ran)
+    is failed when read, so that polling always ends."""
     job = service.get_job(session, job_id)
     if job.status in (JobStatus.queued, JobStatus.running):
-        response.headers["Retry-After"] = "1"
+        assert job.id is not None
+        if get_runner(request.app).tracks(job.id) or held_elsewhere(session, job.id):
+            response.headers["Retry-After"] = "1"
+        else:
+            service.fail_left_behind(session, job, actor=principal, now=clock.now())
     return service.to_public(job)

@@ -105,6 +105,26 @@ def _fail(job: AwardJob, error: str, now: datetime) -> None:
     job.finished_at = now
 
 
+def fail_left_behind(session: Session, job: AwardJob, *, actor: Principal, now: datetime) -> None:
+    """Fail a queued or running job that no runner of the service works on: the process
+    that ran it stopped (a crash, a kill, a restart). Seen when the award is requested again
+    or the job is read, so that a poller reaches an end."""
+    before = _snapshot(job)
+    _fail(job, "interrupted: the service stopped before the award finished; request it again", now)
+    session.add(job)
+    audit.record(
+        session,
+        actor=actor,
+        now=now,
+        action="fail",
+        entity_type=ENTITY,
+        entity_id=str(job.id),
+        round_id=job.round_id,
+        before=before,
+        after=_snapshot(job),
+    )
+
+
 def request_award(
     session: Session,
     *,
@@ -129,21 +149,7 @@ def request_award(
                 f"{job_link(job.id or 0)}",
                 job=job_link(job.id or 0),
             )
-        # left behind by a service that stopped while it ran
-        before = _snapshot(job)
-        _fail(job, "interrupted: the service stopped before the award finished", now)
-        session.add(job)
-        audit.record(
-            session,
-            actor=actor,
-            now=now,
-            action="fail",
-            entity_type=ENTITY,
-            entity_id=str(job.id),
-            round_id=round_id,
-            before=before,
-            after=_snapshot(job),
-        )
+        fail_left_behind(session, job, actor=actor, now=now)
     document = export_document(session, r)
     assert actor.token_id is not None
     job = AwardJob(

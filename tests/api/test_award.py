@@ -202,6 +202,39 @@ def test_a_job_left_behind_by_a_stopped_service_does_not_block_the_award(
     assert old["status"] == "failed" and "interrupted" in old["error"]
 
 
+def test_a_job_left_behind_ends_when_it_is_read(world: World, database: TestDatabase) -> None:
+    # a process killed in the middle of an award left its job running for ever: a poller
+    # never reached an end
+    engine = database.engine or make_engine(database.url)
+    stale_id = running_job(engine, requested_by="old")
+    r = world.client.get(f"/api/v1/jobs/{stale_id}", headers=world.api.bureau)
+    job = r.json()
+    assert job["status"] == "failed" and "interrupted" in job["error"], job
+    assert "Retry-After" not in r.headers
+    events = world.client.get(
+        f"/api/v1/audit?entity_type=award_job&entity_id={stale_id}", headers=world.api.bureau
+    ).json()["items"]
+    assert [e["action"] for e in events] == ["fail"]
+
+
+def test_a_job_another_process_works_on_stays_running_when_read(
+    world: World, database: TestDatabase
+) -> None:
+    from app.award.lease import JobLease
+
+    if database.backend != "postgresql":
+        pytest.skip("on SQLite the service runs in one process")
+    engine = database.engine or make_engine(database.url)
+    job_id = running_job(engine, requested_by="the other process")
+    other_process = JobLease(engine)
+    other_process.hold(job_id)
+    try:
+        r = world.client.get(f"/api/v1/jobs/{job_id}", headers=world.api.bureau)
+        assert r.json()["status"] == "running" and r.headers["Retry-After"] == "1"
+    finally:
+        other_process.release(job_id)
+
+
 def test_the_agreement_start_waits_for_a_running_award(
     world: World, database: TestDatabase
 ) -> None:
