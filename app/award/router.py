@@ -18,6 +18,7 @@ from app.clock import ClockDep
 from app.common import RowId, location
 from app.db import SessionDep, is_postgresql
 from app.errors import problem_responses
+from app.exchange.service import export_stored_round
 from app.routing import make_router
 
 _runner_lock = threading.Lock()
@@ -42,6 +43,7 @@ def get_runner(app: FastAPI) -> AwardRunner:
                     on_progress=partial(service.record_progress, engine, clock),
                     on_done=partial(service.complete_job, engine, clock),
                     lease=JobLease(engine),
+                    export=partial(export_stored_round, engine),
                 )
                 app.state.award_runner = runner
     return runner
@@ -88,7 +90,7 @@ def request_award(
         # this process's runner, or another `vbp serve` worker's (app.award.lease)
         return runner.tracks(job_id) or held_elsewhere(session, job_id)
 
-    job, document = service.request_award(
+    job = service.request_award(
         session,
         round_id=round_id,
         data=body,
@@ -103,11 +105,12 @@ def request_award(
         runner.start,
         EngineRun(
             job.id,
-            document,
+            None,  # the runner reads the round: not in this request (seconds of Python)
             solver=job.solver,
             time_limit=job.time_limit,
             round_id=round_id,
             copy=is_postgresql(session),
+            database_url=request.app.state.settings.database_url,
         ),
     )
     response.headers["Location"] = location(service.job_link(job.id))

@@ -42,7 +42,6 @@ from app.bulk_write import bulk_insert, copy_prepared
 from app.clock import Clock
 from app.demand.models import DemandReport
 from app.errors import Conflict, DomainError, NotFound, TransitionBlocked
-from app.exchange.service import export_document
 from app.rounds import service as rounds
 from app.rounds.access import load_round, require_state
 from app.rounds.lifecycle import RoundState
@@ -133,10 +132,10 @@ def request_award(
     is_running: Any,
     actor: Principal,
     now: datetime,
-) -> tuple[AwardJob, dict[str, Any]]:
-    """Queue an award job; returns it and the round document the engine will evaluate.
-    `is_running(job_id)` tells whether a runner of this service (in any of its processes)
-    still works on a job."""
+) -> AwardJob:
+    """Queue an award job and return it; the runner reads the round as a round document
+    (nothing the engine reads can change while the job is queued or running). `is_running(job_id)`
+    tells whether a runner of this service (in any of its processes) still works on a job."""
     r = load_round(session, round_id, lock="update")
     require_state(r, RoundState.bids_opened, doing="run the award")
     active = session.exec(
@@ -150,7 +149,6 @@ def request_award(
                 job=job_link(job.id or 0),
             )
         fail_left_behind(session, job, actor=actor, now=now)
-    document = export_document(session, r)
     assert actor.token_id is not None
     job = AwardJob(
         round_id=round_id,
@@ -176,7 +174,7 @@ def request_award(
         round_id=round_id,
         after=_snapshot(job),
     )
-    return job, document
+    return job
 
 
 def record_progress(

@@ -3,7 +3,10 @@
 `AwardRunner` belongs to one app (`app.state.award_runner`, created on first use, shut down
 with the app's lifespan). In `process` mode it owns a `ProcessPoolExecutor` on a `spawn`
 context (one worker: awards are rare and heavy) that is created on the first job; the worker
-gets the round document as a plain dict, runs `solver.engine.simulate` and returns the
+reads the stored round as a round document itself (with an engine of its own on the
+service's database: exporting a provincial round is seconds of Python, which in the API
+process would slow every request it serves meanwhile), runs `solver.engine.simulate` and
+returns the
 outcome prepared for storing (app.award.rows: its canonical text, and its rows as COPY text on
 PostgreSQL), so that the service process has little more to do than to write it. Progress comes back through a multiprocessing queue, read by a listener thread;
 completions are handled by one finisher thread. So the API process never runs the solver and
@@ -42,12 +45,44 @@ DoneSink = Callable[[int, "EngineResult"], None]
 @dataclass(frozen=True)
 class EngineRun:
     job_id: int
-    document: dict[str, Any]
+    # the round document; None: read the stored round `round_id` from `database_url`
+    document: dict[str, Any] | None
     solver: str
     time_limit: float
     round_id: str = ""
     # prepare the outcome's rows as PostgreSQL COPY text (app.award.rows)
     copy: bool = False
+    database_url: str | None = None
+
+
+Exporter = Callable[[str], dict[str, Any]]  # a stored round's id -> its round document
+
+
+def _document(run: EngineRun, export: Exporter | None) -> dict[str, Any]:
+    if run.document is not None:
+        return run.document
+    if export is None:
+        assert run.database_url is not None
+        export = _worker_exporter(run.database_url)
+    return export(run.round_id)
+
+
+_exporters: dict[str, Exporter] = {}
+
+
+def _worker_exporter(database_url: str) -> Exporter:
+    """In the worker process: an exporter on an engine of its own (made on the first job, kept
+    while the worker lives). Imported here, not at the top, so that the worker starts fast."""
+    exporter = _exporters.get(database_url)
+    if exporter is None:
+        from functools import partial
+
+        from app.db import make_engine
+        from app.exchange.service import export_stored_round
+
+        engine = make_engine(database_url, pool_size=1, max_overflow=1)
+        exporter = _exporters[database_url] = partial(export_stored_round, engine)
+    return exporter
 
 
 @dataclass(frozen=True)
@@ -58,10 +93,14 @@ class EngineResult:
     error: str | None
 
 
-def run_engine(run: EngineRun, progress: Callable[[str, int, int], None] | None) -> EngineResult:
+def run_engine(
+    run: EngineRun,
+    progress: Callable[[str, int, int], None] | None,
+    export: Exporter | None = None,
+) -> EngineResult:
     """The stored round's document in, its outcome (or a readable error) out."""
     try:
-        round_ = parse_round_document(run.document)
+        round_ = parse_round_document(_document(run, export))
     except DocumentError as exc:
         problems = "; ".join(f"{path}: {message}" for path, message in exc.problems[:20])
         return EngineResult(None, f"the stored round is not a valid round document: {problems}")
@@ -133,6 +172,7 @@ class AwardRunner:
         on_done: DoneSink,
         max_workers: int = 1,
         lease: Lease | None = None,
+        export: Exporter | None = None,
     ) -> None:
         if mode not in ("process", "inline"):
             raise ValueError(f"unknown award worker mode {mode!r}; use 'process' or 'inline'")
@@ -148,6 +188,7 @@ class AwardRunner:
         self._in_flight: set[int] = set()
         self._closed = False
         self._lease = lease
+        self._export = export  # inline mode: reads the round on the app's engine
 
     def tracks(self, job_id: int) -> bool:
         """Whether this runner is working on the job (a queued or running job it does not
@@ -168,7 +209,9 @@ class AwardRunner:
         if self.mode == "inline":
             try:
                 result = run_engine(
-                    run, lambda stage, done, total: self._progress(run.job_id, stage, done, total)
+                    run,
+                    lambda stage, done, total: self._progress(run.job_id, stage, done, total),
+                    self._export,
                 )
             except Exception as exc:
                 result = _unexpected(exc)

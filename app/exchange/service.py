@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from app.actors import service as actors
@@ -55,7 +55,7 @@ from app.demand.models import DemandReport, ReviewStatus
 from app.errors import AlreadyExists, InvalidInput
 from app.exchange.schemas import ImportResult
 from app.rounds import service as rounds
-from app.rounds.access import rules_of, touch
+from app.rounds.access import load_round, rules_of, touch
 from app.rounds.lifecycle import RoundState
 from app.rounds.models import Round
 from app.rounds.schemas import RoundCreate, RulesSpec
@@ -139,6 +139,13 @@ def _bid(row: Bid) -> dict[str, Any]:
 
 def _in_chunks(ids: list[str], size: int = 500) -> list[list[str]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def export_stored_round(engine: Engine, round_id: str) -> dict[str, Any]:
+    """The stored round `round_id` as a round document, read in a transaction of its own
+    (the award's worker reads it so, away from the request)."""
+    with Session(engine) as session:
+        return export_document(session, load_round(session, round_id))
 
 
 def export_document(session: Session, r: Round) -> dict[str, Any]:
