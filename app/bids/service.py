@@ -208,6 +208,21 @@ def _check_content(data: BidFields, group: Group, rules: RuleSet) -> None:
 # most frequent write): the round, locked FOR SHARE as `load_round(lock="share")` locks it (a
 # transition waits for the bids being written, and they for it); the group; the enterprise and
 # what its credit bar depends on.
+# Writers of one bid take turns (PostgreSQL: a transaction-level advisory lock on the bid's
+# key, a single 64-bit key apart from the two-key locks of imports and awards). Without it,
+# under READ COMMITTED, an UPDATE that waited for another writer's row lock re-checks only the
+# row it had found: if that writer replaced the version, the UPDATE finds nothing and does not
+# see the new one, so racing amendments got a false 404 instead of 412, and racing first bids
+# collided on version 1. Submissions take the turn in the statement that reads their context
+# (no round trip more); a withdrawal in a statement of its own.
+_BID_TURN_EXPR = sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(sa.bindparam("bid_key"), 0))
+_BID_TURN = sa.select(_BID_TURN_EXPR)
+
+
+def _bid_key(round_id: str, enterprise_id: str, group_id: str) -> str:
+    return f"{round_id}\x1f{enterprise_id}\x1f{group_id}"
+
+
 _CONTEXT: sa.Select[*tuple[Any, ...]] = (
     sa.select(
         Round,
@@ -226,16 +241,25 @@ _CONTEXT: sa.Select[*tuple[Any, ...]] = (
     # another transaction may have changed the round while we waited for the lock
     .execution_options(populate_existing=True)
 )
+# PostgreSQL: the same, taking the turn on the bid (`_BID_TURN`) in the same statement
+_CONTEXT_TAKING_TURN = _CONTEXT.add_columns(_BID_TURN_EXPR.label("turn"))
 
 
 def _context(
     session: Session, round_id: str, group_id: str, enterprise_id: str
 ) -> tuple[Round, Group | None, credit.CreditFacts | None]:
     """The round (or 404), the group (None if the round has none of that id) and the
-    enterprise's credit facts (None if there is no such enterprise)."""
+    enterprise's credit facts (None if there is no such enterprise); on PostgreSQL the turn
+    on the bid, held to the end of the transaction."""
+    postgresql = session.connection().dialect.name == "postgresql"
     found = session.exec(  # type: ignore[call-overload]
-        _CONTEXT,
-        params={"round_id": round_id, "group_id": group_id, "enterprise_id": enterprise_id},
+        _CONTEXT_TAKING_TURN if postgresql else _CONTEXT,
+        params={
+            "round_id": round_id,
+            "group_id": group_id,
+            "enterprise_id": enterprise_id,
+            "bid_key": _bid_key(round_id, enterprise_id, group_id),
+        },
     ).one_or_none()
     if found is None:
         raise NotFound(f"no round {round_id!r}")
@@ -307,26 +331,6 @@ _RETIRE_CURRENT = (
     .returning(*_BIDS.c)
 )
 _COLUMNS = tuple(c.name for c in _BIDS.c if c.name != "id")
-# Whether the bid has a current version (seen afresh: a statement of its own).
-_HAS_CURRENT = (
-    sa.select(_BIDS.c.id)
-    .where(
-        _BIDS.c.round_id == sa.bindparam("b_round"),
-        _BIDS.c.enterprise_id == sa.bindparam("b_enterprise"),
-        _BIDS.c.group_id == sa.bindparam("b_group"),
-        _BIDS.c.current.is_(True),
-    )
-    .limit(1)
-)
-# Writers of one bid that found no current version take turns on it (PostgreSQL: a
-# transaction-level advisory lock on the bid's key; a single 64-bit key, apart from the
-# two-key locks of imports and awards).
-_BID_TURN = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-# Rounds of looking again: each is a writer that replaced the bid in between (bounded only
-# so that a fault cannot loop forever).
-_LOOKS = 100
-
-
 # A stored version as the database returned it: the columns of `Bid` as attributes, read
 # only. No ORM object is made for a version that is only looked at once.
 StoredBid = sa.Row[Any]
@@ -337,27 +341,15 @@ def _retire_current(
 ) -> StoredBid | None:
     """The enterprise's current version in the group, now marked replaced (the caller appends
     the new one with `_insert_recorded`, or fails and the transaction rolls back); None if it
-    has none.
-
-    On PostgreSQL (READ COMMITTED) an UPDATE that waited for a concurrent writer's row lock
-    looks again only at the row it had found: if that writer replaced the version, the UPDATE
-    finds nothing, and the new version, committed after this statement began, is not seen.
-    So finding nothing is not trusted: the writer takes turns on the bid and looks again, a
-    statement at a time, while a current version exists. Racing amendments then get 412 (or,
-    without If-Match, each its turn), not a false 404; two first bids become versions 1 and 2,
-    not a 409. The common case, a version found at once, costs nothing more."""
-    params = {"b_round": round_id, "b_enterprise": enterprise_id, "b_group": group_id}
-    connection = session.connection()
-    found = connection.execute(_RETIRE_CURRENT, params).one_or_none()
-    if found is not None or connection.dialect.name != "postgresql":
-        return found  # SQLite: one writer at a time, nothing to race
-    connection.execute(_BID_TURN, {"key": f"{round_id}\x1f{enterprise_id}\x1f{group_id}"})
-    for _ in range(_LOOKS):
-        found = connection.execute(_RETIRE_CURRENT, params).one_or_none()
-        if found is not None or connection.execute(_HAS_CURRENT, params).first() is None:
-            return found
-    raise Conflict(
-        f"the bid of {enterprise_id} in group {group_id} keeps changing; read it and try again"
+    has none. The caller has its turn on the bid (`_BID_TURN`), so this statement, begun
+    after it, sees the latest version."""
+    return (
+        session.connection()
+        .execute(
+            _RETIRE_CURRENT,
+            {"b_round": round_id, "b_enterprise": enterprise_id, "b_group": group_id},
+        )
+        .one_or_none()
     )
 
 
@@ -492,6 +484,10 @@ def withdraw(
     assert enterprise_id is not None
     r = load_round(session, round_id, lock="share")
     check_bidding_window(r, now)
+    if session.connection().dialect.name == "postgresql":
+        session.connection().execute(
+            _BID_TURN, {"bid_key": _bid_key(round_id, enterprise_id, group_id)}
+        )
     previous = _retire_current(session, round_id, enterprise_id, group_id)
     if previous is None or previous.action is not BidAction.submit:
         raise NotFound(f"enterprise {enterprise_id} has no live bid in group {group_id!r}")
