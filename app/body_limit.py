@@ -26,7 +26,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        length = chunked = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = value
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             error = BodyTooLarge(self._detail())
             response = problem_response(
@@ -38,6 +43,10 @@ class BodyLimit:
                 headers={"Connection": "close"},  # the unread body is not drained
             )
             await response(scope, receive, send)
+            return
+        if chunked is None:
+            # the server reads no more than Content-Length (or no body without one)
+            await self.app(scope, receive, send)
             return
         received = 0
 
