@@ -1,17 +1,52 @@
 """The agreement-year simulation as a job: submit (202), then read the job and its report."""
 
-from fastapi import BackgroundTasks, Request, Response, status
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import BackgroundTasks, FastAPI, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from app.agreement_year import service
+from app.agreement_year.models import JobStatus
+from app.agreement_year.runner import YearRunner
 from app.agreement_year.schemas import YearSimulationJob, YearSimulationRequest
 from app.auth.deps import BureauPrincipal
+from app.award.lease import YEAR_NAMESPACE, held_elsewhere
 from app.clock import ClockDep
 from app.common import RowId, location
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.routing import make_router
 
-router = make_router(prefix="/api/v1", tags=["agreement-year simulation"])
+_runner_lock = threading.Lock()
+
+
+def get_runner(app: FastAPI) -> YearRunner:
+    """The app's runner, created on first use (its worker process only on the first job)."""
+    runner: YearRunner | None = getattr(app.state, "year_runner", None)
+    if runner is None:
+        with _runner_lock:
+            runner = getattr(app.state, "year_runner", None)
+            if runner is None:
+                runner = YearRunner(
+                    engine=app.state.engine,
+                    clock=app.state.clock,
+                    mode=getattr(app.state.settings, "award_worker", "process"),
+                )
+                app.state.year_runner = runner
+    return runner
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    runner: YearRunner | None = getattr(app.state, "year_runner", None)
+    if runner is not None:
+        await run_in_threadpool(runner.shutdown)
+
+
+router = make_router(prefix="/api/v1", tags=["agreement-year simulation"], lifespan=lifespan)
 
 
 @router.post(
@@ -37,7 +72,10 @@ def simulate_agreement_year(
     simulation changes no order, invoice or ledger of the round."""
     job = service.submit(session, round_id=round_id, data=body, actor=principal, now=clock.now())
     assert job.id is not None
-    background.add_task(service.run_job, request.app.state.engine, job.id, clock)
+    runner = get_runner(request.app)
+    runner.expect(job.id)
+    # after the response (the job row is committed by then); the runner returns at once
+    background.add_task(runner.start, job.id)
     response.headers["Location"] = location(f"/api/v1/agreement-year-jobs/{job.id}")
     return service.to_public(job)
 
@@ -48,7 +86,22 @@ def simulate_agreement_year(
     responses=problem_responses(404),
 )
 def get_agreement_year_job(
-    job_id: RowId, session: SessionDep, _principal: BureauPrincipal
+    job_id: RowId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    _principal: BureauPrincipal,
 ) -> YearSimulationJob:
-    """The job: queued, running, succeeded (with the report) or failed (with the reason)."""
-    return service.get_job(session, job_id)
+    """The job: queued, running, succeeded (with the report) or failed (with the reason).
+    `Retry-After` suggests when to poll again; a job that no process of the service works on
+    any more (it stopped while the job ran) is failed when read, so that polling ends."""
+    job = service.get_job(session, job_id)
+    if job.status in (JobStatus.queued, JobStatus.running):
+        if get_runner(request.app).tracks(job_id) or held_elsewhere(
+            session, job_id, YEAR_NAMESPACE
+        ):
+            response.headers["Retry-After"] = "1"
+        else:
+            service.fail_left_behind(session, job, now=clock.now())
+    return service.to_public(job)

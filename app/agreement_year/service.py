@@ -6,10 +6,13 @@ deliveries with a failure probability and the region's backup supplier, acceptan
 delays, the prepayment ledger) and stores its month-by-month report. It reads the stored
 contracts and changes nothing else: the simulation never touches the round's real orders.
 
-The job runs after the response (202) in the service's process, in a transaction of its own.
+The job runs after the response (202), handed to the app's runner (app.agreement_year.runner):
+its contracts are read and its report stored on the runner's thread, the year itself is
+computed in a worker process.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -74,8 +77,13 @@ def submit(
     return job
 
 
-def simulate(session: Session, job: AgreementYearJob) -> dict[str, Any]:
-    """The report of the job's year (pure apart from reading the round and its contracts)."""
+def simulate(
+    session: Session,
+    job: AgreementYearJob,
+    compute: Callable[..., dict[str, Any]] = simulate_year,
+) -> dict[str, Any]:
+    """The report of the job's year (pure apart from reading the round and its contracts);
+    `compute` is `solver.year.simulate_year`, or a runner's way to call it elsewhere."""
     r = load_round(session, job.round_id)
     assert r.agreement_start is not None
     rules = rules_of(r)
@@ -94,7 +102,7 @@ def simulate(session: Session, job: AgreementYearJob) -> dict[str, Any]:
         late_payment_days=(int(s["late_payment_days"][0]), int(s["late_payment_days"][1])),
         delivery_days=rules.delivery_days,
     )
-    report = simulate_year(
+    report = compute(
         [
             YearContract(
                 institution=c.institution_id,
@@ -115,7 +123,13 @@ def simulate(session: Session, job: AgreementYearJob) -> dict[str, Any]:
     return {"round": {"id": job.round_id, "year": job.year}, **report}
 
 
-def run_job(engine: Engine, job_id: int, clock: Clock) -> None:
+def run_job(
+    engine: Engine,
+    job_id: int,
+    clock: Clock,
+    *,
+    compute: Callable[..., dict[str, Any]] = simulate_year,
+) -> None:
     """Run a queued job to its end; a failure is stored on the job, never raised."""
     with Session(engine, expire_on_commit=False) as session:
         job = session.get(AgreementYearJob, job_id)
@@ -126,7 +140,7 @@ def run_job(engine: Engine, job_id: int, clock: Clock) -> None:
         session.add(job)
         session.commit()
         try:
-            report = simulate(session, job)
+            report = simulate(session, job, compute)
         except Exception as exc:  # stored on the job; the details go to the log only
             session.rollback()
             logger.error("agreement-year job %s failed", job_id, exc_info=exc)
@@ -152,11 +166,30 @@ def run_job(engine: Engine, job_id: int, clock: Clock) -> None:
         session.commit()
 
 
-def get_job(session: Session, job_id: int) -> YearSimulationJob:
+def get_job(session: Session, job_id: int) -> AgreementYearJob:
     job = session.get(AgreementYearJob, job_id)
     if job is None:
         raise NotFound(f"no agreement-year job {job_id}")
-    return to_public(job)
+    return job
+
+
+def fail_left_behind(session: Session, job: AgreementYearJob, *, now: datetime) -> None:
+    """Fail a queued or running job that no runner works on: the process that had it stopped
+    (a crash, a kill, a restart). Seen when the job is read, so that polling ends."""
+    job.status = JobStatus.failed
+    job.error = "interrupted: the service stopped before the simulation finished; submit it again"
+    job.finished_at = now
+    session.add(job)
+    audit.record(
+        session,
+        actor=JOB_ACTOR,
+        now=now,
+        action="finish",
+        entity_type=ENTITY,
+        entity_id=str(job.id),
+        round_id=job.round_id,
+        after={"status": job.status.value, "error": job.error},
+    )
 
 
 def to_public(job: AgreementYearJob) -> YearSimulationJob:

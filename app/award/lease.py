@@ -19,8 +19,10 @@ from sqlmodel import Session
 
 logger = logging.getLogger("vbp.award")
 
-# the first key of the two-key advisory lock: "vbpa" (vbp award) as a 32-bit integer
+# the first key of the two-key advisory lock: "vbpa" (vbp award) as a 32-bit integer; the
+# agreement-year simulation's jobs use "vbpy"
 NAMESPACE = 0x76627061
+YEAR_NAMESPACE = 0x76627079
 _LOCK = text("SELECT pg_advisory_lock(CAST(:ns AS integer), CAST(:job AS integer))")
 _UNLOCK = text("SELECT pg_advisory_unlock(CAST(:ns AS integer), CAST(:job AS integer))")
 # pg_locks shows a two-key advisory lock as classid = key 1, objid = key 2, objsubid = 2
@@ -33,8 +35,9 @@ _HELD = text(
 class JobLease:
     """Advisory locks on the jobs of this process's runner (no-ops on SQLite)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, namespace: int = NAMESPACE) -> None:
         self._engine = engine
+        self._namespace = namespace
         self._enabled = engine.dialect.name == "postgresql"
         self._held: dict[int, Connection] = {}
         self._lock = threading.Lock()
@@ -44,7 +47,7 @@ class JobLease:
             return
         conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
-            conn.execute(_LOCK, {"ns": NAMESPACE, "job": job_id})
+            conn.execute(_LOCK, {"ns": self._namespace, "job": job_id})
         except Exception:
             conn.close()
             raise
@@ -57,7 +60,7 @@ class JobLease:
         if conn is None:
             return
         try:
-            conn.execute(_UNLOCK, {"ns": NAMESPACE, "job": job_id})
+            conn.execute(_UNLOCK, {"ns": self._namespace, "job": job_id})
             conn.close()
         except Exception:
             # closing the database session is what releases its locks for certain
@@ -66,12 +69,12 @@ class JobLease:
             conn.close()
 
 
-def held_elsewhere(session: Session, job_id: Any) -> bool:
+def held_elsewhere(session: Session, job_id: Any, namespace: int = NAMESPACE) -> bool:
     """Whether some process's runner holds the job (PostgreSQL; False elsewhere)."""
     if session.get_bind().dialect.name != "postgresql":
         return False
     held = session.execute(
         _HELD,
-        {"ns": NAMESPACE, "job": job_id},
+        {"ns": namespace, "job": job_id},
     ).scalar_one()
     return bool(held)

@@ -334,3 +334,54 @@ def test_year_simulation_settings_are_checked(period: Period) -> None:
         "body.year",
     }
     assert_problem(period.client.get("/api/v1/agreement-year-jobs/999", headers=period.bureau), 404)
+
+
+def test_a_year_simulation_runs_in_a_worker_process_not_in_the_request(
+    period: Period, database: TestDatabase, clock: FixedClock
+) -> None:
+    """The default mode: the request only queues the job (its admission slot and the API
+    process are free at once); the runner reads the contracts on its thread and the year is
+    computed in a spawned worker process; the app's lifespan shuts it down."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from tests.api.test_bids_support import make_app
+
+    inline = _simulate(period, seed=3)["report"]
+    with TestClient(make_app(database, clock, worker="process")) as client:
+        r = client.post(SIMULATE, json={"seed": 3}, headers=period.bureau)
+        assert r.status_code == 202, r.text
+        for _ in range(600):
+            job = client.get(r.headers["Location"], headers=period.bureau).json()
+            if job["status"] in ("succeeded", "failed"):
+                break
+            time.sleep(0.05)
+        assert job["status"] == "succeeded", job
+        runner = client.app.state.year_runner  # type: ignore[attr-defined]
+        assert runner._pool is not None  # it ran in the worker process
+    assert job["report"] == inline
+
+
+def test_a_year_simulation_left_behind_fails_when_read(period: Period, database: Any) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from app.agreement_year.models import AgreementYearJob, JobStatus
+
+    with Session(period.client.app.state.engine) as session:  # type: ignore[attr-defined]
+        job = AgreementYearJob(
+            round_id=ROUND,
+            year=1,
+            status=JobStatus.running,
+            settings={"seed": 1},
+            created_by="a process that stopped",
+            created_at=datetime(2027, 1, 5, tzinfo=UTC),
+        )
+        session.add(job)
+        session.commit()
+        job_id = job.id
+    r = period.client.get(f"/api/v1/agreement-year-jobs/{job_id}", headers=period.bureau)
+    assert r.json()["status"] == "failed" and "interrupted" in r.json()["error"], r.json()
+    assert "Retry-After" not in r.headers

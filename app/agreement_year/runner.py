@@ -1,0 +1,126 @@
+"""Where agreement-year simulations run: away from the requests.
+
+A provincial year is tens of seconds of Python. Run in the request's background task, it held
+the request's admission slot (app.admission) and the API process's interpreter for all that
+time: four of them took every slot of a process, and /health on it slowed tenfold. So the
+background task only hands the job to this runner and returns. The runner reads the round's
+contracts and stores the report on a thread of its own; the year itself is computed in a
+worker process (`process` mode, the service's default: `spawn`, one worker, made on the first
+job), or (`inline`, for tests that want determinism; the same setting as the award's,
+`Settings.award_worker`) all of it in the request's background task.
+
+Like award jobs, each job is leased (app.award.lease, namespace "vbpy") while its runner
+works on it, so that any process can tell a job left behind by a process that stopped, and
+fail it when it is read.
+"""
+
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Literal
+
+from sqlalchemy import Engine
+
+from app.award.lease import YEAR_NAMESPACE, JobLease
+from app.clock import Clock
+from solver.year import simulate_year
+
+logger = logging.getLogger("vbp")
+
+Mode = Literal["process", "inline"]
+
+
+class YearRunner:
+    def __init__(self, *, engine: Engine, clock: Clock, mode: Mode) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._mode = mode
+        self._lease = JobLease(engine, YEAR_NAMESPACE)
+        self._lock = threading.Lock()
+        self._in_flight: set[int] = set()
+        self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbp-year")
+        self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
+
+    def tracks(self, job_id: int) -> bool:
+        with self._lock:
+            return job_id in self._in_flight
+
+    def expect(self, job_id: int) -> None:
+        """Count the job as this runner's from its creation (before its row is committed)."""
+        with self._lock:
+            new = job_id not in self._in_flight
+            self._in_flight.add(job_id)
+        if new:
+            self._lease.hold(job_id)
+
+    def start(self, job_id: int) -> None:
+        """Queue the job on the runner's thread and return at once (`inline`: run it here)."""
+        self.expect(job_id)
+        if self._mode == "inline":
+            self._run(job_id)
+            return
+        try:
+            self._threads.submit(self._run, job_id)
+        except RuntimeError:  # shut down: the job stays queued, and fails when read
+            self._done(job_id)
+
+    def _run(self, job_id: int) -> None:
+        from app.agreement_year.service import run_job  # the service imports this module
+
+        try:
+            run_job(self._engine, job_id, self._clock, compute=self._compute)
+        except Exception:
+            logger.exception("agreement-year job %s could not be run", job_id)
+        finally:
+            self._done(job_id)
+
+    def _done(self, job_id: int) -> None:
+        with self._lock:
+            self._in_flight.discard(job_id)
+        self._lease.release(job_id)
+
+    def _compute(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """`solver.year.simulate_year(*args, **kwargs)`, in the worker process if there is one."""
+        if self._mode == "inline":
+            return simulate_year(*args, **kwargs)
+        try:
+            return self._ensure_pool().submit(simulate_year, *args, **kwargs).result()
+        except BrokenProcessPool:
+            self._reset_pool()
+            raise RuntimeError(
+                "the simulation's worker process stopped unexpectedly (out of memory?); "
+                "submit the simulation again"
+            ) from None
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the service is shutting down")
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._pool
+
+    def _reset_pool(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def shutdown(self) -> None:
+        """Finish the running simulation, leave the queued ones (they fail when read)."""
+        with self._lock:
+            self._closed = True
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+Compute = Callable[..., dict[str, Any]]
