@@ -4,8 +4,10 @@ Several workers each listen on a socket of their own, bound to the same address 
 SO_REUSEPORT, so that the kernel spreads connections evenly over them. (uvicorn's own
 `--workers` shares one socket: a burst of connections, such as 32 clients opening theirs at
 once, is accepted by whichever process wakes first, and one process serves them all while the
-others idle.) The parent only starts the workers, passes SIGINT/SIGTERM on to them and stops
-them all when one of them stops.
+others idle.) The parent starts the workers, passes SIGINT/SIGTERM on to them, and starts a
+worker again in place of one that stopped by itself (killed, out of memory): the others go on
+serving meanwhile. Only a worker that keeps stopping (`MAX_RESTARTS` within `RESTART_WINDOW`
+seconds, e.g. a database that is gone) stops the whole service, with exit status 1.
 
 Each worker is a whole service: its own engine and connection pool, its own threadpool and its
 own award runner (app.award: jobs are known across processes through the database).
@@ -15,6 +17,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import time
 from multiprocessing.connection import wait
 from types import FrameType
 from typing import cast
@@ -50,22 +53,29 @@ def _run_worker(host: str, port: int, log_level: str) -> None:
     uvicorn.Server(config).run(sockets=[listening_socket(host, port, reuse_port=True)])
 
 
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0
+
+
 def run_workers(host: str, port: int, *, workers: int, log_level: str) -> int:
-    """Run `workers` worker processes until a signal stops them (exit status 0) or one of them
-    stops by itself (the others are stopped too; exit status 1)."""
+    """Run `workers` worker processes until a signal stops them (exit status 0); a worker that
+    stops by itself is started again, unless workers keep stopping (then all are stopped;
+    exit status 1)."""
     # Bound here first, so that a port in use fails at once, in the parent (and port 0
     # becomes one port for all); the workers' sockets join it (SO_REUSEPORT). It never
     # listens, and is closed once they are started.
     probe = listening_socket(host, port, reuse_port=True)
     port = probe.getsockname()[1]
     context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(
+
+    def new_worker(i: int) -> multiprocessing.process.BaseProcess:
+        return context.Process(
             target=_run_worker, args=(host, port, log_level), name=f"vbp-worker-{i + 1}"
         )
-        for i in range(workers)
-    ]
+
+    processes = [new_worker(i) for i in range(workers)]
     stopping = False
+    restarts: list[float] = []
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
@@ -86,18 +96,36 @@ def run_workers(host: str, port: int, *, workers: int, log_level: str) -> int:
         [p.pid for p in processes],
     )
     probe.close()
-    sentinels = {p.sentinel: p for p in processes}
+    sentinels = {p.sentinel: (i, p) for i, p in enumerate(processes)}
     failed = False
     while sentinels:
         for ready in wait(list(sentinels)):
-            process = sentinels.pop(cast(int, ready))
+            i, process = sentinels.pop(cast(int, ready))
             process.join()
-            if not stopping:
+            if stopping:
+                continue
+            now = time.monotonic()
+            restarts[:] = [t for t in restarts if now - t < RESTART_WINDOW] + [now]
+            if len(restarts) > MAX_RESTARTS:
                 failed = True
                 logger.error(
-                    "worker process %s stopped (exit code %s); stopping the others",
+                    "worker process %s stopped (exit code %s), the %d-th time within %.0f s; "
+                    "stopping the others",
                     process.pid,
                     process.exitcode,
+                    len(restarts),
+                    RESTART_WINDOW,
                 )
                 stop(signal.SIGTERM, None)
+                continue
+            replacement = new_worker(i)
+            processes[i] = replacement
+            replacement.start()
+            sentinels[replacement.sentinel] = (i, replacement)
+            logger.error(
+                "worker process %s stopped (exit code %s); started %s in its place",
+                process.pid,
+                process.exitcode,
+                replacement.pid,
+            )
     return 1 if failed else 0

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 
 from app.award.lease import YEAR_NAMESPACE, JobLease
 from app.clock import Clock
+from app.parent_watch import exit_with_parent
 from solver.year import simulate_year
 
 logger = logging.getLogger("vbp")
@@ -102,7 +103,9 @@ class YearRunner:
                 raise RuntimeError("the service is shutting down")
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=exit_with_parent,  # it ends with this process
                 )
             return self._pool
 

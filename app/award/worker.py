@@ -16,8 +16,9 @@ request's background task, in the API process.
 With several service processes (`vbp serve --workers N`) each has its own runner; a runner
 holds a lease on each of its jobs (app.award.lease) so that the others know the job is alive.
 
-This module imports only the engine, the standard library and app.award.rows (which imports
-nothing else) at the top, so a spawned worker starts quickly.
+This module imports only the engine, the standard library, app.award.rows and
+app.parent_watch (which import nothing else) at the top, so a spawned worker starts quickly;
+the worker ends with the service process that made it (app.parent_watch).
 """
 
 import logging
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from app.award.rows import PreparedOutcome, prepare_outcome
+from app.parent_watch import exit_with_parent
 from solver.document import parse_round_document
 from solver.engine import EngineError, simulate
 from solver.errors import DocumentError
@@ -136,6 +138,7 @@ _progress_queue: Any = None
 
 def _init_worker(progress_queue: Any) -> None:
     global _progress_queue
+    exit_with_parent()
     _progress_queue = progress_queue
 
 

@@ -81,3 +81,81 @@ def test_a_serving_process_freezes_its_start_up_heap(
         assert len(served) == 1 and _frozen(served[0])
     finally:
         gc.unfreeze()
+
+
+def _workers_of(pid: int) -> set[int]:
+    """The worker processes `vbp serve` (pid) runs: its spawned children (the resource
+    tracker aside)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid and b"spawn_main" in cmdline and " Z " not in stat:
+            found.add(int(entry.name))
+    return found
+
+
+def test_a_killed_worker_is_started_again_while_the_other_serves(database: object) -> None:
+    """`kill -9` of one worker used to stop the whole service (exit 1, connections refused)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.conftest import TestDatabase
+
+    assert isinstance(database, TestDatabase)
+    if database.backend != "postgresql":
+        pytest.skip("on SQLite the service runs in one process")
+    port = listening_socket("127.0.0.1", 0).getsockname()[1]
+    vbp = Path(sys.executable).with_name("vbp")
+    serve = subprocess.Popen(
+        [str(vbp), "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, "VBP_DATABASE_URL": database.url},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def wait_for(condition: object, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if condition():  # type: ignore[operator]
+                return
+            time.sleep(0.1)
+        raise AssertionError("timed out")
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{base}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(lambda: len(_workers_of(serve.pid)) == 2 and healthy())
+        first = _workers_of(serve.pid)
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: len(_workers_of(serve.pid) - {victim}) == 2)
+        assert serve.poll() is None  # still serving
+        assert min(first) not in _workers_of(serve.pid)
+        wait_for(lambda: all(healthy() for _ in range(10)))
+    finally:
+        serve.terminate()
+        try:
+            code = serve.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            raise
+        log = serve.stderr.read() if serve.stderr else ""
+    assert code == 0, log
+    assert f"worker process {victim} stopped (exit code -9); started" in log, log
