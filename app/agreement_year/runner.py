@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 
 from app.award.lease import YEAR_NAMESPACE, JobLease
 from app.clock import Clock
+from app.in_flight import InFlight
 from app.parent_watch import exit_with_parent
 from solver.year import simulate_year
 
@@ -39,24 +40,18 @@ class YearRunner:
         self._engine = engine
         self._clock = clock
         self._mode = mode
-        self._lease = JobLease(engine, YEAR_NAMESPACE)
         self._lock = threading.Lock()
-        self._in_flight: set[int] = set()
+        self._in_flight = InFlight(JobLease(engine, YEAR_NAMESPACE))
         self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbp-year")
         self._pool: ProcessPoolExecutor | None = None
         self._closed = False
 
     def tracks(self, job_id: int) -> bool:
-        with self._lock:
-            return job_id in self._in_flight
+        return self._in_flight.tracks(job_id)
 
     def expect(self, job_id: int) -> None:
         """Count the job as this runner's from its creation (before its row is committed)."""
-        with self._lock:
-            new = job_id not in self._in_flight
-            self._in_flight.add(job_id)
-        if new:
-            self._lease.hold(job_id)
+        self._in_flight.expect(job_id)
 
     def start(self, job_id: int) -> None:
         """Queue the job on the runner's thread and return at once (`inline`: run it here)."""
@@ -80,9 +75,7 @@ class YearRunner:
             self._done(job_id)
 
     def _done(self, job_id: int) -> None:
-        with self._lock:
-            self._in_flight.discard(job_id)
-        self._lease.release(job_id)
+        self._in_flight.done(job_id)
 
     def _compute(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """`solver.year.simulate_year(*args, **kwargs)`, in the worker process if there is one."""

@@ -104,6 +104,29 @@ def _fail(job: AwardJob, error: str, now: datetime) -> None:
     job.finished_at = now
 
 
+def _record(
+    session: Session,
+    job: AwardJob,
+    *,
+    actor: "Principal | audit.AuditActor",
+    action: str,
+    now: datetime,
+    before: dict[str, Any] | None = None,
+) -> None:
+    """A job's event in the audit trail: what it was (`before`) and what it is now."""
+    audit.record(
+        session,
+        actor=actor,
+        now=now,
+        action=action,
+        entity_type=ENTITY,
+        entity_id=str(job.id),
+        round_id=job.round_id,
+        before=before,
+        after=_snapshot(job),
+    )
+
+
 def fail_left_behind(session: Session, job: AwardJob, *, actor: Principal, now: datetime) -> None:
     """Fail a queued or running job that no runner of the service works on: the process
     that ran it stopped (a crash, a kill, a restart). Seen when the award is requested again
@@ -111,17 +134,7 @@ def fail_left_behind(session: Session, job: AwardJob, *, actor: Principal, now: 
     before = _snapshot(job)
     _fail(job, "interrupted: the service stopped before the award finished; request it again", now)
     session.add(job)
-    audit.record(
-        session,
-        actor=actor,
-        now=now,
-        action="fail",
-        entity_type=ENTITY,
-        entity_id=str(job.id),
-        round_id=job.round_id,
-        before=before,
-        after=_snapshot(job),
-    )
+    _record(session, job, actor=actor, action="fail", now=now, before=before)
 
 
 def request_award(
@@ -164,16 +177,7 @@ def request_award(
     )
     session.add(job)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        now=now,
-        action="request",
-        entity_type=ENTITY,
-        entity_id=str(job.id),
-        round_id=round_id,
-        after=_snapshot(job),
-    )
+    _record(session, job, actor=actor, action="request", now=now)
     return job
 
 
@@ -305,17 +309,7 @@ def complete_job(engine: Engine, clock: Clock, job_id: int, result: EngineResult
                 job.finished_at = now
                 session.add(job)
                 session.flush()
-                audit.record(
-                    session,
-                    actor=who,
-                    now=now,
-                    action="succeed",
-                    entity_type=ENTITY,
-                    entity_id=str(job.id),
-                    round_id=job.round_id,
-                    before=before,
-                    after=_snapshot(job),
-                )
+                _record(session, job, actor=who, action="succeed", now=now, before=before)
                 session.commit()
                 return
             except DomainError as exc:
@@ -332,17 +326,7 @@ def complete_job(engine: Engine, clock: Clock, job_id: int, result: EngineResult
         _fail(job, error or "the engine returned no outcome", now)
         session.add(job)
         session.flush()
-        audit.record(
-            session,
-            actor=who,
-            now=now,
-            action="fail",
-            entity_type=ENTITY,
-            entity_id=str(job.id),
-            round_id=job.round_id,
-            before=before,
-            after=_snapshot(job),
-        )
+        _record(session, job, actor=who, action="fail", now=now, before=before)
         session.commit()
 
 

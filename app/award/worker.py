@@ -28,9 +28,10 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from app.award.rows import PreparedOutcome, prepare_outcome
+from app.in_flight import InFlight, Lease
 from app.parent_watch import exit_with_parent
 from solver.document import parse_round_document
 from solver.engine import EngineError, simulate
@@ -158,14 +159,6 @@ def _run_in_worker(run: EngineRun) -> EngineResult:
 # -- in the API process ----------------------------------------------------------------------
 
 
-class Lease(Protocol):
-    """Tells other service processes that this runner works on a job (app.award.lease)."""
-
-    def hold(self, job_id: int) -> None: ...
-
-    def release(self, job_id: int) -> None: ...
-
-
 class AwardRunner:
     def __init__(
         self,
@@ -188,24 +181,18 @@ class AwardRunner:
         self._queue: Any = None
         self._listener: threading.Thread | None = None
         self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbp-award-finish")
-        self._in_flight: set[int] = set()
         self._closed = False
-        self._lease = lease
+        self._in_flight = InFlight(lease)
         self._export = export  # inline mode: reads the round on the app's engine
 
     def tracks(self, job_id: int) -> bool:
         """Whether this runner is working on the job (a queued or running job it does not
         track was left behind by a service that stopped)."""
-        with self._lock:
-            return job_id in self._in_flight
+        return self._in_flight.tracks(job_id)
 
     def expect(self, job_id: int) -> None:
         """Count a job as this runner's from its creation, before `start` is called."""
-        with self._lock:
-            new = job_id not in self._in_flight
-            self._in_flight.add(job_id)
-        if new and self._lease is not None:
-            self._lease.hold(job_id)
+        self._in_flight.expect(job_id)
 
     def start(self, run: EngineRun) -> None:
         self.expect(run.job_id)
@@ -265,10 +252,7 @@ class AwardRunner:
         except Exception:
             logger.exception("could not record the end of award job %s", job_id)
         finally:
-            with self._lock:
-                self._in_flight.discard(job_id)
-            if self._lease is not None:
-                self._lease.release(job_id)
+            self._in_flight.done(job_id)
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         with self._lock:
