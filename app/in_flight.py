@@ -15,6 +15,8 @@ class Lease(Protocol):
 
     def release(self, job_id: int) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class InFlight:
     def __init__(self, lease: Lease | None) -> None:
@@ -33,6 +35,13 @@ class InFlight:
             self._jobs.add(job_id)
         if new and self._lease is not None:
             self._lease.hold(job_id)
+
+    def close(self) -> None:
+        """The runner is shut down: whatever it still held is no longer its."""
+        with self._lock:
+            self._jobs.clear()
+        if self._lease is not None:
+            self._lease.close()
 
     def done(self, job_id: int) -> None:
         """The job's end is recorded: it is no longer the runner's."""

@@ -19,8 +19,12 @@ def _watch(parent: int, every: float) -> None:
     os._exit(1)  # no clean-up to do: the work was for a process that is gone
 
 
-def exit_with_parent(every: float = 1.0) -> None:
-    parent = os.getppid()
+def exit_with_parent(parent: int | None = None, every: float = 1.0) -> None:
+    """Watch `parent` (the pid of the process that made this one, passed by it: read here,
+    a parent that died while this one started would already be init), else this process's
+    parent now."""
+    if parent is None:
+        parent = os.getppid()
     threading.Thread(
         target=_watch, args=(parent, every), name="vbp-parent-watch", daemon=True
     ).start()

@@ -88,6 +88,8 @@ def run_workers(host: str, port: int, *, workers: int, log_level: str) -> int:
     signal.signal(signal.SIGINT, stop)
     for process in processes:
         process.start()
+        if stopping:  # a signal came while it started: `stop` may have missed it
+            process.terminate()
     logger.info(
         "vbp serving on http://%s:%d with %d worker processes %s",
         host,
@@ -122,6 +124,9 @@ def run_workers(host: str, port: int, *, workers: int, log_level: str) -> int:
             processes[i] = replacement
             replacement.start()
             sentinels[replacement.sentinel] = (i, replacement)
+            if stopping:  # a signal came while it started: `stop` may have missed it
+                replacement.terminate()
+                continue
             logger.error(
                 "worker process %s stopped (exit code %s); started %s in its place",
                 process.pid,

@@ -16,6 +16,7 @@ fail it when it is read.
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -33,6 +34,10 @@ from solver.year import simulate_year
 logger = logging.getLogger("vbp")
 
 Mode = Literal["process", "inline"]
+
+
+class WorkerStopped(RuntimeError):
+    """The worker process died under a simulation; the message is for the bureau."""
 
 
 class YearRunner:
@@ -85,7 +90,7 @@ class YearRunner:
             return self._ensure_pool().submit(simulate_year, *args, **kwargs).result()
         except BrokenProcessPool:
             self._reset_pool()
-            raise RuntimeError(
+            raise WorkerStopped(
                 "the simulation's worker process stopped unexpectedly (out of memory?); "
                 "submit the simulation again"
             ) from None
@@ -99,6 +104,7 @@ class YearRunner:
                     max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=exit_with_parent,  # it ends with this process
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 
@@ -117,6 +123,7 @@ class YearRunner:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        self._in_flight.close()  # the queued jobs' leases: they fail when read
 
 
 Compute = Callable[..., dict[str, Any]]

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.agreement_year.models import AgreementYearJob, JobStatus
+from app.agreement_year.runner import WorkerStopped
 from app.agreement_year.schemas import YearSimulationJob, YearSimulationRequest
 from app.audit import service as audit
 from app.auth.service import Principal
@@ -146,7 +147,7 @@ def run_job(
             logger.error("agreement-year job %s failed", job_id, exc_info=exc)
             job.status = JobStatus.failed
             job.error = "the simulation failed; the error has been logged"
-            if isinstance(exc, ValueError):
+            if isinstance(exc, ValueError | WorkerStopped):
                 job.error = f"the simulation failed: {exc}"
         else:
             job.status = JobStatus.succeeded
@@ -175,7 +176,12 @@ def get_job(session: Session, job_id: int) -> AgreementYearJob:
 
 def fail_left_behind(session: Session, job: AgreementYearJob, *, now: datetime) -> None:
     """Fail a queued or running job that no runner works on: the process that had it stopped
-    (a crash, a kill, a restart). Seen when the job is read, so that polling ends."""
+    (a crash, a kill, a restart). Seen when the job is read, so that polling ends. The job is
+    read again, locked: its runner may have recorded its end just before its lease was found
+    free."""
+    session.refresh(job, with_for_update=True)
+    if job.status not in (JobStatus.queued, JobStatus.running):
+        return
     job.status = JobStatus.failed
     job.error = "interrupted: the service stopped before the simulation finished; submit it again"
     job.finished_at = now

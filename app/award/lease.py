@@ -33,38 +33,67 @@ _HELD = text(
 
 
 class JobLease:
-    """Advisory locks on the jobs of this process's runner (no-ops on SQLite)."""
+    """Advisory locks on the jobs of this process's runner (no-ops on SQLite), all held on one
+    connection of the runner's own: however many jobs wait their turn, the leases take one
+    connection from the pool, not one each."""
 
     def __init__(self, engine: Engine, namespace: int = NAMESPACE) -> None:
         self._engine = engine
         self._namespace = namespace
         self._enabled = engine.dialect.name == "postgresql"
-        self._held: dict[int, Connection] = {}
+        self._conn: Connection | None = None
+        self._held: set[int] = set()
         self._lock = threading.Lock()
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        """Close a connection that failed (closing releases its locks for certain); the jobs
+        still held are locked again on a new one."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.invalidate()
+            conn.close()
+        for job_id in self._held:
+            self._connection().execute(_LOCK, {"ns": self._namespace, "job": job_id})
 
     def hold(self, job_id: int) -> None:
         if not self._enabled:
             return
-        conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            conn.execute(_LOCK, {"ns": self._namespace, "job": job_id})
-        except Exception:
-            conn.close()
-            raise
         with self._lock:
-            self._held[job_id] = conn
+            if job_id in self._held:
+                return
+            try:
+                self._connection().execute(_LOCK, {"ns": self._namespace, "job": job_id})
+            except Exception:
+                self._drop_connection()
+                raise
+            self._held.add(job_id)
 
     def release(self, job_id: int) -> None:
         with self._lock:
-            conn = self._held.pop(job_id, None)
-        if conn is None:
-            return
-        try:
-            conn.execute(_UNLOCK, {"ns": self._namespace, "job": job_id})
-            conn.close()
-        except Exception:
-            # closing the database session is what releases its locks for certain
-            logger.exception("could not release the lease of award job %s", job_id)
+            if job_id not in self._held:
+                return
+            self._held.discard(job_id)
+            try:
+                self._connection().execute(_UNLOCK, {"ns": self._namespace, "job": job_id})
+            except Exception:
+                logger.exception("could not release the lease of job %s", job_id)
+                try:
+                    self._drop_connection()
+                except Exception:
+                    logger.exception("could not take the leases of the running jobs again")
+
+    def close(self) -> None:
+        """Release every lease (the runner is shut down)."""
+        with self._lock:
+            self._held.clear()
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            # a session's advisory locks outlive a connection returned to the pool
             conn.invalidate()
             conn.close()
 

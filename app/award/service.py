@@ -130,7 +130,11 @@ def _record(
 def fail_left_behind(session: Session, job: AwardJob, *, actor: Principal, now: datetime) -> None:
     """Fail a queued or running job that no runner of the service works on: the process
     that ran it stopped (a crash, a kill, a restart). Seen when the award is requested again
-    or the job is read, so that a poller reaches an end."""
+    or the job is read, so that a poller reaches an end. The job is read again, locked: its
+    runner may have recorded its end just before its lease was found free."""
+    session.refresh(job, with_for_update=True)
+    if job.status not in ACTIVE:
+        return
     before = _snapshot(job)
     _fail(job, "interrupted: the service stopped before the award finished; request it again", now)
     session.add(job)

@@ -23,6 +23,7 @@ the worker ends with the service process that made it (app.parent_watch).
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -137,9 +138,9 @@ _BROKEN = EngineResult(
 _progress_queue: Any = None
 
 
-def _init_worker(progress_queue: Any) -> None:
+def _init_worker(progress_queue: Any, parent: int) -> None:
     global _progress_queue
-    exit_with_parent()
+    exit_with_parent(parent)
     _progress_queue = progress_queue
 
 
@@ -270,7 +271,7 @@ class AwardRunner:
                     max_workers=self._max_workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker,
-                    initargs=(self._queue,),
+                    initargs=(self._queue, os.getpid()),
                 )
             return self._pool
 
@@ -303,3 +304,4 @@ class AwardRunner:
                 listener.join(timeout=10)
             queue.close()
             queue.join_thread()
+        self._in_flight.close()

@@ -377,3 +377,59 @@ def test_a_lease_is_seen_from_another_session_until_released(database: TestDatab
     lease.release(4242)
     with Session(engine) as session:
         assert not held_elsewhere(session, 4242)
+
+
+def test_many_leases_share_one_connection(database: TestDatabase) -> None:
+    # a lease per job on a connection each once let queued year simulations take the pool
+    from app.award.lease import JobLease, held_elsewhere
+
+    if database.backend != "postgresql":
+        pytest.skip("leases are PostgreSQL advisory locks")
+    engine = database.engine or make_engine(database.url)
+    lease = JobLease(engine)
+    checked_out = engine.pool.checkedout()  # type: ignore[attr-defined]
+    for job_id in range(5001, 5031):
+        lease.hold(job_id)
+    assert engine.pool.checkedout() == checked_out + 1  # type: ignore[attr-defined]
+    lease.release(5001)
+    with Session(engine) as session:
+        assert not held_elsewhere(session, 5001)
+        assert all(held_elsewhere(session, j) for j in range(5002, 5031))
+    lease.close()
+    with Session(engine) as session:
+        assert not any(held_elsewhere(session, j) for j in range(5002, 5031))
+
+
+def test_a_job_that_ended_meanwhile_is_not_failed_as_left_behind(
+    world: World, database: TestDatabase
+) -> None:
+    """GET saw the job running, then found its lease free: the runner had recorded the end
+    in between. The job is read again before it is failed. (On SQLite the reader's
+    transaction holds the write lock: the runner cannot record the end in between.)"""
+    if database.backend != "postgresql":
+        pytest.skip("on SQLite one transaction writes at a time")
+    from app.auth.models import Role
+    from app.auth.service import Principal
+    from app.award import service as award_service
+
+    engine = database.engine or make_engine(database.url)
+    job_id = running_job(engine, requested_by="bureau")
+    with Session(engine, expire_on_commit=False) as reader:
+        seen = reader.get(AwardJob, job_id)
+        assert seen is not None and seen.status is JobStatus.running
+        with Session(engine) as runner:  # the runner records the end
+            done = runner.get(AwardJob, job_id)
+            assert done is not None
+            done.status = JobStatus.succeeded
+            runner.add(done)
+            runner.commit()
+        bureau = Principal(role=Role.bureau, actor_id=None, token_id=0, token_name="desk")
+        award_service.fail_left_behind(reader, seen, actor=bureau, now=clock_now())
+        reader.commit()
+    with Session(engine) as session:
+        job = session.get(AwardJob, job_id)
+        assert job is not None and job.status is JobStatus.succeeded
+
+
+def clock_now() -> datetime:
+    return datetime(2026, 11, 2, tzinfo=UTC)

@@ -13,8 +13,8 @@ PARENT = """
 import subprocess, sys, time
 child = subprocess.Popen([sys.executable, "-c", '''
 from app.parent_watch import exit_with_parent
-import time
-exit_with_parent(0.05)
+import os, time
+exit_with_parent(os.getppid(), every=0.05)
 print("ready", flush=True)
 time.sleep(60)
 '''], stdout=subprocess.PIPE, text=True)
