@@ -15,11 +15,8 @@ fail it when it is read.
 """
 
 import logging
-import multiprocessing
 import os
-import threading
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal
 
@@ -29,6 +26,7 @@ from app.award.lease import YEAR_NAMESPACE, JobLease
 from app.clock import Clock
 from app.in_flight import InFlight
 from app.parent_watch import exit_with_parent
+from app.spawn_pool import SpawnPool
 from solver.year import simulate_year
 
 logger = logging.getLogger("vbp")
@@ -45,11 +43,12 @@ class YearRunner:
         self._engine = engine
         self._clock = clock
         self._mode = mode
-        self._lock = threading.Lock()
         self._in_flight = InFlight(JobLease(engine, YEAR_NAMESPACE))
         self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbp-year")
-        self._pool: ProcessPoolExecutor | None = None
-        self._closed = False
+        # the worker ends with this process (app.parent_watch)
+        self._pool = SpawnPool(
+            initializer=exit_with_parent, closed_message="the service is shutting down"
+        )
 
     def tracks(self, job_id: int) -> bool:
         return self._in_flight.tracks(job_id)
@@ -87,43 +86,17 @@ class YearRunner:
         if self._mode == "inline":
             return simulate_year(*args, **kwargs)
         try:
-            return self._ensure_pool().submit(simulate_year, *args, **kwargs).result()
+            pool = self._pool.get(lambda: (os.getpid(),))
+            return pool.submit(simulate_year, *args, **kwargs).result()
         except BrokenProcessPool:
-            self._reset_pool()
+            self._pool.reset()
             raise WorkerStopped(
                 "the simulation's worker process stopped unexpectedly (out of memory?); "
                 "submit the simulation again"
             ) from None
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the service is shutting down")
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=exit_with_parent,  # it ends with this process
-                    initargs=(os.getpid(),),
-                )
-            return self._pool
-
-    def _reset_pool(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
     def shutdown(self) -> None:
         """Finish the running simulation, leave the queued ones (they fail when read)."""
-        with self._lock:
-            self._closed = True
         self._threads.shutdown(wait=True, cancel_futures=True)
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.close()
         self._in_flight.close()  # the queued jobs' leases: they fail when read
-
-
-Compute = Callable[..., dict[str, Any]]

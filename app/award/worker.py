@@ -26,7 +26,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,6 +34,7 @@ from typing import Any, Literal
 from app.award.rows import PreparedOutcome, prepare_outcome
 from app.in_flight import InFlight, Lease
 from app.parent_watch import exit_with_parent
+from app.spawn_pool import SpawnPool
 from solver.document import parse_round_document
 from solver.engine import EngineError, simulate
 from solver.errors import DocumentError
@@ -176,13 +177,15 @@ class AwardRunner:
         self.mode = mode
         self._on_progress = on_progress
         self._on_done = on_done
-        self._max_workers = max_workers
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool = SpawnPool(
+            initializer=_init_worker,
+            max_workers=max_workers,
+            closed_message="the award runner is shut down",
+        )
         self._queue: Any = None
         self._listener: threading.Thread | None = None
         self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbp-award-finish")
-        self._closed = False
         self._in_flight = InFlight(lease)
         self._export = export  # inline mode: reads the round on the app's engine
 
@@ -209,9 +212,10 @@ class AwardRunner:
             self._complete(run.job_id, result)
             return
         try:
-            future = self._ensure_pool().submit(_run_in_worker, run)
+            pool = self._pool.get(lambda: (self._progress_queue(), os.getpid()))
+            future = pool.submit(_run_in_worker, run)
         except BrokenProcessPool:
-            self._reset_pool()
+            self._pool.reset()
             self._complete(run.job_id, _BROKEN)
             return
         except RuntimeError:  # shut down
@@ -241,7 +245,7 @@ class AwardRunner:
                 None, "the service stopped before the award ran; request the award again"
             )
         except BrokenProcessPool:
-            self._reset_pool()
+            self._pool.reset()
             result = _BROKEN
         except Exception as exc:
             result = _unexpected(exc)
@@ -255,31 +259,16 @@ class AwardRunner:
         finally:
             self._in_flight.done(job_id)
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
+    def _progress_queue(self) -> Any:
+        """The queue the worker reports progress on, and its listener, made on first use."""
         with self._lock:
-            if self._closed:
-                raise RuntimeError("the award runner is shut down")
             if self._queue is None:
-                context = multiprocessing.get_context("spawn")
-                self._queue = context.Queue()
+                self._queue = multiprocessing.get_context("spawn").Queue()
                 self._listener = threading.Thread(
                     target=self._listen, args=(self._queue,), name="vbp-award-progress", daemon=True
                 )
                 self._listener.start()
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self._max_workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_init_worker,
-                    initargs=(self._queue, os.getpid()),
-                )
-            return self._pool
-
-    def _reset_pool(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            return self._queue
 
     def _listen(self, queue: Any) -> None:
         while True:
@@ -290,13 +279,10 @@ class AwardRunner:
 
     def shutdown(self) -> None:
         """Finish the running award (graceful), fail the queued ones, stop the threads."""
+        self._pool.close()
         with self._lock:
-            self._closed = True
-            pool, self._pool = self._pool, None
             queue, listener = self._queue, self._listener
             self._queue = self._listener = None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
         self._finisher.shutdown(wait=True)
         if queue is not None:
             queue.put(None)

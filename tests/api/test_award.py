@@ -304,13 +304,13 @@ def test_the_award_runs_in_a_worker_process(
         assert job["status"] == "succeeded", job
         runner = app.state.award_runner
         assert runner.mode == "process"
-        pool = runner._pool
+        pool = runner._pool.executor
         assert pool is not None and {p.pid for p in pool._processes.values()} - {
             __import__("os").getpid()
         }
         outcome = client.get(f"/api/v1/rounds/{ROUND}/outcome", headers=api.bureau).json()
         assert outcome["solver"]["name"] == "highs"
-    assert runner._pool is None  # shut down with the app
+    assert runner._pool.executor is None  # shut down with the app
 
 
 def test_the_stored_outcome_text_is_canonical(world: World, database: TestDatabase) -> None:
