@@ -42,6 +42,11 @@ YearQuery = Annotated[
 T = TypeVar("T")
 
 
+def media_type(content_type: str | None) -> str:
+    """`application/json; charset=utf-8` -> `application/json` ('' for none)."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
 def location(path: str) -> str:
     """`path` as a `Location` header: ids may be in any script (ID_PATTERN), a header is
     Latin-1, so each segment is percent-encoded as UTF-8 (RFC 3986); ASCII ids stay as they

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import Request
 
+from app.common import media_type
 from app.errors import InvalidInput, UnsupportedMediaType, format_loc
 from solver.text import NUL, TEXT_LIMIT, bad_text, text_problem
 
@@ -25,11 +26,6 @@ def refuse_bad_text(data: Any, where: str) -> None:
     found = [(format_loc(loc), m) for loc, m in islice(bad_text(data, (where,)), TEXT_LIMIT)]
     if found:
         raise InvalidInput(f"text that cannot be stored: {', '.join(f for f, _ in found)}", found)
-
-
-def _is_json(content_type: str | None) -> bool:
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
 
 
 async def screen(request: Request) -> None:
@@ -52,12 +48,11 @@ async def screen(request: Request) -> None:
         refuse_bad_text({k: v for k, v in items if text_problem(k) or text_problem(v)}, "query")
     if json_body:
         body = await request.body()
-        content_type = request.headers.get("content-type")
-        if body and not _is_json(content_type):
-            sent = content_type.split(";", 1)[0].strip() if content_type else None
+        sent = media_type(request.headers.get("content-type"))
+        if body and sent != "application/json" and not sent.endswith("+json"):
             raise UnsupportedMediaType(
                 "send the body as JSON with `Content-Type: application/json` "
-                + (f"(this request sent {sent})" if sent else "(this request sent none)")
+                f"(this request sent {sent or 'none'})"
             )
         # NUL is spelled \u0000 in JSON, a surrogate \uD800 … \uDFFF (or in lower case)
         if b"\\u0000" in body or b"\\ud" in body or b"\\uD" in body:

@@ -11,7 +11,7 @@ from app.auth.deps import BureauPrincipal, InstitutionPrincipal, require
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.clock import ClockDep
-from app.common import Page, decode_cursor, encode_cursor
+from app.common import Page, decode_cursor, encode_cursor, media_type
 from app.concurrency import IfMatch, set_etag
 from app.db import SessionDep
 from app.demand import bulk, service
@@ -100,7 +100,7 @@ class Upload:
 
 async def read_upload(request: Request) -> Upload:
     """A JSON array, a CSV body (text/csv), or a multipart form with a `file` field."""
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    content_type = media_type(request.headers.get("content-type"))
     if content_type == "multipart/form-data":
         form = await request.form()
         part = form.get("file")

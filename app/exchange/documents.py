@@ -7,6 +7,7 @@ reports them.
 
 from typing import Any
 
+from app.common import media_type
 from app.errors import InvalidInput, UnsupportedMediaType
 from app.simulate_cli import InputError, decode_document
 from solver.document import Round, parse_round_document
@@ -15,10 +16,6 @@ from solver.rules import PROFILES
 
 JSON_TYPES = ("application/json",)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
-
-
-def media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def decode_body(body: bytes, content_type: str | None) -> Any:

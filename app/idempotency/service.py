@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.deps import optional_principal
 from app.auth.service import Principal
 from app.clock import Clock
+from app.common import media_type
 from app.db import WRITES_AFTER_HANDLER, SessionDep
 from app.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidInput
 from app.idempotency.models import IdempotencyKey
@@ -77,8 +78,11 @@ def request_fingerprint(request: Request, body: bytes, *, canonical: bool = True
     """The request's method, path, query and body, hashed; a JSON body by its content
     (`canonical`), else by its bytes."""
     content_type = request.headers.get("content-type", "")
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    if canonical and media_type == "application/json" and len(body) <= _CANONICAL_JSON_LIMIT:
+    if (
+        canonical
+        and media_type(content_type) == "application/json"
+        and len(body) <= _CANONICAL_JSON_LIMIT
+    ):
         body = _canonical_json(body) or body
     elif "boundary=" in content_type:
         # a multipart body differs between retries only by its random boundary
