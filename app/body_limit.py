@@ -7,7 +7,7 @@ passes the limit (`BodyTooLarge`, raised from `receive` into whatever reads the 
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import DomainError, problem_response
+from app.errors import DomainError, domain_problem
 
 
 class BodyTooLarge(DomainError):
@@ -33,13 +33,9 @@ class BodyLimit:
             elif name == b"transfer-encoding":
                 chunked = value
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            error = BodyTooLarge(self._detail())
-            response = problem_response(
-                status=error.status,
-                type_=error.type,
-                title=error.title,
-                detail=error.detail,
-                instance=scope["path"],
+            response = domain_problem(
+                BodyTooLarge(self._detail()),
+                scope["path"],
                 headers={"Connection": "close"},  # the unread body is not drained
             )
             await response(scope, receive, send)

@@ -200,17 +200,24 @@ def _validation_message(err: Mapping[str, Any]) -> str:
     return message
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
+def domain_problem(
+    exc: DomainError, instance: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The problem+json response of a domain error (`headers` beside the error's own)."""
     return problem_response(
         status=exc.status,
         type_=exc.type,
         title=exc.title,
         detail=exc.detail,
-        instance=request.url.path,
-        headers=exc.headers,
+        instance=instance,
+        headers={**exc.headers, **(headers or {})},
         extensions=exc.extensions,
     )
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return domain_problem(exc, request.url.path)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
