@@ -57,6 +57,12 @@ def positive_decimal(value: Any) -> Decimal:
         raise ValueError(f"has more than {MAX_DIGITS} significant digits: {value!r}")
     if len(str(number)) > MAX_TEXT:
         number = number.normalize()  # "0.5" and fifty zeros is 0.5
+    return plain(number)
+
+
+def plain(number: Decimal) -> Decimal:
+    """A finite decimal written without an exponent: 1E+2 as 100 (it is written back as
+    text, and the API's pattern for decimals has no exponent)."""
     exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)  # finite
     return number.quantize(ONE_UNIT) if exponent > 0 else number

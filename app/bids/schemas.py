@@ -15,6 +15,7 @@ from pydantic import (
 from app.catalog.models import QualityTier
 from app.catalog.schemas import Specification
 from app.common import Identifier
+from solver.document import plain
 
 _PRICE_MESSAGE = 'must be a positive decimal string with at most 6 decimal places, e.g. "9.80"'
 
@@ -34,7 +35,7 @@ def _sealed_price(value: object) -> Decimal:
     assert isinstance(exponent, int)
     if exponent < -6 or number >= Decimal(10) ** 12:
         raise ValueError(_PRICE_MESSAGE)
-    return number.quantize(Decimal(1)) if exponent > 0 else number  # "1e2" is 100
+    return plain(number)  # "1e2" is 100
 
 
 PackPrice = Annotated[
