@@ -1,16 +1,12 @@
 """The agreement-year simulation as a job: submit (202), then read the job and its report."""
 
-import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import BackgroundTasks, FastAPI, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 
 from app.agreement_year import service
 from app.agreement_year.models import JobStatus
 from app.agreement_year.runner import YearRunner
 from app.agreement_year.schemas import YearSimulationJob, YearSimulationRequest
+from app.app_runners import app_runner, shut_down_with_app, worker_mode
 from app.auth.deps import BureauPrincipal
 from app.award.lease import YEAR_NAMESPACE, held_elsewhere
 from app.clock import ClockDep
@@ -19,34 +15,23 @@ from app.db import SessionDep
 from app.errors import problem_responses
 from app.routing import make_router
 
-_runner_lock = threading.Lock()
-
 
 def get_runner(app: FastAPI) -> YearRunner:
     """The app's runner, created on first use (its worker process only on the first job)."""
-    runner: YearRunner | None = getattr(app.state, "year_runner", None)
-    if runner is None:
-        with _runner_lock:
-            runner = getattr(app.state, "year_runner", None)
-            if runner is None:
-                runner = YearRunner(
-                    engine=app.state.engine,
-                    clock=app.state.clock,
-                    mode=getattr(app.state.settings, "award_worker", "process"),
-                )
-                app.state.year_runner = runner
-    return runner
+    return app_runner(
+        app,
+        "year_runner",
+        lambda app: YearRunner(
+            engine=app.state.engine, clock=app.state.clock, mode=worker_mode(app)
+        ),
+    )
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    runner: YearRunner | None = getattr(app.state, "year_runner", None)
-    if runner is not None:
-        await run_in_threadpool(runner.shutdown)
-
-
-router = make_router(prefix="/api/v1", tags=["agreement-year simulation"], lifespan=lifespan)
+router = make_router(
+    prefix="/api/v1",
+    tags=["agreement-year simulation"],
+    lifespan=shut_down_with_app("year_runner"),
+)
 
 
 @router.post(

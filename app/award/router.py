@@ -1,19 +1,16 @@
 """The award as a job: POST …/award → 202 and a job to poll at GET /api/v1/jobs/{id}."""
 
-import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import BackgroundTasks, Body, FastAPI, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 
+from app.app_runners import app_runner, shut_down_with_app, worker_mode
 from app.auth.deps import BureauPrincipal
 from app.award import service
 from app.award.lease import JobLease, held_elsewhere
 from app.award.models import JobStatus
 from app.award.schemas import AwardRequest, JobPublic
-from app.award.worker import AwardRunner, EngineRun, Mode
+from app.award.worker import AwardRunner, EngineRun
 from app.clock import ClockDep
 from app.common import RowId, location
 from app.db import SessionDep, is_postgresql
@@ -21,43 +18,24 @@ from app.errors import problem_responses
 from app.exchange.service import export_stored_round
 from app.routing import make_router
 
-_runner_lock = threading.Lock()
 
-
-def worker_mode(app: FastAPI) -> Mode:
-    """`process` (default) or `inline`, from the setting VBP_AWARD_WORKER (award_worker)."""
-    mode: Mode = getattr(app.state.settings, "award_worker", "process")
-    return mode
+def _make_runner(app: FastAPI) -> AwardRunner:
+    engine, clock = app.state.engine, app.state.clock
+    return AwardRunner(
+        mode=worker_mode(app),
+        on_progress=partial(service.record_progress, engine, clock),
+        on_done=partial(service.complete_job, engine, clock),
+        lease=JobLease(engine),
+        export=partial(export_stored_round, engine),
+    )
 
 
 def get_runner(app: FastAPI) -> AwardRunner:
     """The app's runner, created on first use (the worker process only on the first job)."""
-    runner: AwardRunner | None = getattr(app.state, "award_runner", None)
-    if runner is None:
-        with _runner_lock:
-            runner = getattr(app.state, "award_runner", None)
-            if runner is None:
-                engine, clock = app.state.engine, app.state.clock
-                runner = AwardRunner(
-                    mode=worker_mode(app),
-                    on_progress=partial(service.record_progress, engine, clock),
-                    on_done=partial(service.complete_job, engine, clock),
-                    lease=JobLease(engine),
-                    export=partial(export_stored_round, engine),
-                )
-                app.state.award_runner = runner
-    return runner
+    return app_runner(app, "award_runner", _make_runner)
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    runner: AwardRunner | None = getattr(app.state, "award_runner", None)
-    if runner is not None:
-        await run_in_threadpool(runner.shutdown)
-
-
-router = make_router(prefix="/api/v1", tags=["award"], lifespan=lifespan)
+router = make_router(prefix="/api/v1", tags=["award"], lifespan=shut_down_with_app("award_runner"))
 
 
 @router.post(
