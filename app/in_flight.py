@@ -5,7 +5,7 @@ was left behind by a process that stopped. Standard library only: the award's wo
 imports this module's importer."""
 
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Lease(Protocol):
@@ -17,6 +17,10 @@ class Lease(Protocol):
 
     def close(self) -> None: ...
 
+    def held(self, session: Any, job_id: int) -> bool:
+        """Whether some process holds the job's lease (seen through `session`)."""
+        ...
+
 
 class InFlight:
     def __init__(self, lease: Lease | None) -> None:
@@ -27,6 +31,13 @@ class InFlight:
     def tracks(self, job_id: int) -> bool:
         with self._lock:
             return job_id in self._jobs
+
+    def alive(self, session: Any, job_id: int) -> bool:
+        """Whether a runner works on the job: this one, or another process's (its lease). A
+        queued or running job that none works on was left behind by a process that stopped."""
+        return self.tracks(job_id) or (
+            self._lease is not None and self._lease.held(session, job_id)
+        )
 
     def expect(self, job_id: int) -> None:
         """Count the job as the runner's (call it before the job's row is committed)."""

@@ -8,7 +8,6 @@ from app.agreement_year.runner import YearRunner
 from app.agreement_year.schemas import YearSimulationJob, YearSimulationRequest
 from app.app_runners import app_runner, shut_down_with_app, worker_mode
 from app.auth.deps import BureauPrincipal
-from app.award.lease import YEAR_NAMESPACE, held_elsewhere
 from app.clock import ClockDep
 from app.common import RowId, location
 from app.db import SessionDep
@@ -83,9 +82,7 @@ def get_agreement_year_job(
     any more (it stopped while the job ran) is failed when read, so that polling ends."""
     job = service.get_job(session, job_id)
     if job.status in (JobStatus.queued, JobStatus.running):
-        if get_runner(request.app).tracks(job_id) or held_elsewhere(
-            session, job_id, YEAR_NAMESPACE
-        ):
+        if get_runner(request.app).alive(session, job_id):
             response.headers["Retry-After"] = "1"
         else:
             service.fail_left_behind(session, job, now=clock.now())

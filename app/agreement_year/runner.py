@@ -53,6 +53,10 @@ class YearRunner:
     def tracks(self, job_id: int) -> bool:
         return self._in_flight.tracks(job_id)
 
+    def alive(self, session: Any, job_id: int) -> bool:
+        """Whether this runner or another process's works on the job (app.in_flight)."""
+        return self._in_flight.alive(session, job_id)
+
     def expect(self, job_id: int) -> None:
         """Count the job as this runner's from its creation (before its row is committed)."""
         self._in_flight.expect(job_id)

@@ -87,6 +87,11 @@ class JobLease:
                 except Exception:
                     logger.exception("could not take the leases of the running jobs again")
 
+    def held(self, session: Session, job_id: int) -> bool:
+        """Whether some process holds the job's lease (False on SQLite, where the service
+        runs in one process and its runner's own bookkeeping is the whole truth)."""
+        return held_elsewhere(session, job_id, self._namespace)
+
     def close(self) -> None:
         """Release every lease (the runner is shut down)."""
         with self._lock:

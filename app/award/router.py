@@ -7,7 +7,7 @@ from fastapi import BackgroundTasks, Body, FastAPI, Request, Response, status
 from app.app_runners import app_runner, shut_down_with_app, worker_mode
 from app.auth.deps import BureauPrincipal
 from app.award import service
-from app.award.lease import JobLease, held_elsewhere
+from app.award.lease import JobLease
 from app.award.models import JobStatus
 from app.award.schemas import AwardRequest, JobPublic
 from app.award.worker import AwardRunner, EngineRun
@@ -64,15 +64,11 @@ def request_award(
     is queued or running."""
     runner = get_runner(request.app)
 
-    def is_running(job_id: int) -> bool:
-        # this process's runner, or another `vbp serve` worker's (app.award.lease)
-        return runner.tracks(job_id) or held_elsewhere(session, job_id)
-
     job = service.request_award(
         session,
         round_id=round_id,
         data=body,
-        is_running=is_running,
+        is_running=partial(runner.alive, session),
         actor=principal,
         now=clock.now(),
     )
@@ -111,7 +107,7 @@ def get_job(
     job = service.get_job(session, job_id)
     if job.status in (JobStatus.queued, JobStatus.running):
         assert job.id is not None
-        if get_runner(request.app).tracks(job.id) or held_elsewhere(session, job.id):
+        if get_runner(request.app).alive(session, job.id):
             response.headers["Retry-After"] = "1"
         else:
             service.fail_left_behind(session, job, actor=principal, now=clock.now())

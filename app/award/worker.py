@@ -194,6 +194,10 @@ class AwardRunner:
         track was left behind by a service that stopped)."""
         return self._in_flight.tracks(job_id)
 
+    def alive(self, session: Any, job_id: int) -> bool:
+        """Whether this runner or another process's works on the job (app.in_flight)."""
+        return self._in_flight.alive(session, job_id)
+
     def expect(self, job_id: int) -> None:
         """Count a job as this runner's from its creation, before `start` is called."""
         self._in_flight.expect(job_id)
